@@ -1,0 +1,146 @@
+"""The `stancekit` command: train, evaluate, predict.
+
+Each subcommand parses its arguments, logs the resolved config, builds the objects and
+runs. User errors print one line (file, line, field, what was expected) and exit 2;
+``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import StanceKitError
+
+logger = logging.getLogger("stancekit")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        return args.func(args) or 0
+    except StanceKitError as err:
+        if args.debug:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stancekit", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="fine-tune a model; writes a model directory")
+    p.add_argument("--config", default=None, help="YAML config (default: built-in defaults)")
+    p.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. train.epochs=2")
+    p.add_argument("--no-eval", action="store_true", help="skip evaluating the evaluation splits")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="score a model beside the baselines")
+    p.add_argument("--model", required=True, help="model directory")
+    p.add_argument("--data", action="append", default=None,
+                   help="labeled pairs file (JSONL/CSV/Parquet); repeatable. Default: the "
+                        "evaluation splits of the model's training config")
+    p.add_argument("--label-scheme", default="stancekit", help="label scheme of --data files")
+    p.add_argument("--output", default=None, help="directory for metrics.json and metrics.md "
+                   "(default: MODEL/eval)")
+    p.add_argument("--no-baselines", action="store_true", help="skip majority and TF-IDF + LR")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="predict stances for a file of pairs")
+    p.add_argument("--model", required=True, help="model directory")
+    p.add_argument("--input", required=True, help="pairs file: JSONL, CSV or Parquet")
+    p.add_argument("--output", required=True, help="output JSON Lines file")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--rejects", default=None, help="write bad input rows here instead of failing")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.add_argument("--backend", default="torch", choices=["torch", "torch-int8"])
+    p.set_defaults(func=cmd_predict)
+    return parser
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .data.sources import load_splits
+    from .evaluation import evaluate, summary_markdown, write_results
+    from .prediction import StanceClassifier
+    from .training import train
+
+    config = load_config(args.config, args.overrides)
+    logger.info("config: %s", json.dumps(config.to_dict()))
+    splits = load_splits(config.data)
+    logger.info("splits: %s", {k: len(v) for k, v in splits.items()})
+    out = train(config, splits)
+    extra = {k: v for k, v in splits.items() if k not in ("train", "dev")}
+    if extra and not args.no_eval:
+        clf = StanceClassifier.from_pretrained(out)
+        results = evaluate(clf, extra, train_pairs=splits["train"])
+        write_results(results, out / "eval")
+        print(summary_markdown(results))
+    print(f"model directory: {out}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .config import config_from_dict
+    from .data.readers import PairReader
+    from .data.sources import load_splits
+    from .evaluation import evaluate, summary_markdown, write_results
+    from .labels import LabelScheme
+    from .prediction import StanceClassifier
+
+    clf = StanceClassifier.from_pretrained(args.model)
+    config = config_from_dict(clf.meta["config"], source=f"{args.model}/stancekit.json")
+    train_pairs = None
+    if args.data:
+        try:
+            scheme = LabelScheme(args.label_scheme)
+        except (KeyError, ValueError) as exc:
+            raise StanceKitError(f"--label-scheme: {exc}") from None
+        reader = PairReader(label_scheme=scheme, require_label=True)
+        splits = {Path(f).stem: reader.read(f) for f in args.data}
+    else:
+        splits = load_splits(config.data)
+    if not args.no_baselines:
+        try:
+            train_pairs = splits.get("train") or load_splits(config.data).get("train")
+        except StanceKitError as err:
+            logger.warning("baselines skipped: the model's train data cannot be loaded (%s)", err)
+    splits = {k: v for k, v in splits.items() if k not in ("train", "dev")} or splits
+    results = evaluate(clf, splits, train_pairs=train_pairs)
+    out = Path(args.output or Path(args.model) / "eval")
+    json_path, _ = write_results(results, out)
+    print(summary_markdown(results))
+    print(f"metrics written to {json_path}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .prediction import StanceClassifier
+    from .streaming import predict_file
+
+    if args.batch_size < 1:
+        raise StanceKitError(f"--batch-size: expected a positive integer, found {args.batch_size}")
+    clf = StanceClassifier.from_pretrained(args.model, backend=args.backend)
+    counts = predict_file(clf, args.input, args.output, batch_size=args.batch_size,
+                          rejects=args.rejects, overwrite=args.overwrite)
+    print(f"read {counts['read']}, predicted {counts['predicted']}, rejected {counts['rejected']}"
+          f" -> {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,233 @@
+"""Configuration: YAML files map 1:1 onto frozen dataclasses.
+
+Loading rejects unknown keys, checks types and ranges, and reports every problem at
+once in a single `ConfigError`. ``key=value`` overrides (dotted for nested keys) are
+applied on top of the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+
+DEFAULT_ENCODER = "packaged:all-MiniLM-L6-v2"
+
+
+def _opt(default: Any, *, help: str, choices: Iterable[Any] | None = None, min: float | None = None,
+         max: float | None = None, factory: Any = None) -> Any:
+    meta = {"help": help, "choices": tuple(choices) if choices else None, "min": min, "max": max}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    corpus: str = _opt("embedded", help="embedded, dsa_news, semeval, pstance, newsmtsc, gwsd or"
+                       " files", choices=("embedded", "dsa_news", "semeval", "pstance",
+                                            "newsmtsc", "gwsd", "files"))
+    path: str | None = _opt(None, help="directory of a public corpus (default ../shared/datasets/NAME)")
+    train: str | None = _opt(None, help="train file (corpus: files)")
+    dev: str | None = _opt(None, help="dev file; without one, dev_fraction of train is held out")
+    test: str | None = _opt(None, help="test file, evaluated once after training")
+    columns: dict[str, str] = _opt(None, factory=dict, help="stancekit field -> file column")
+    label_scheme: str | dict[str, str] = _opt("stancekit", help="named scheme or {raw: label}")
+    dev_fraction: float = _opt(0.1, help="share of train held out as dev when no dev split exists",
+                               min=0.0, max=0.5)
+    both_directions: bool = _opt(False, help="dsa_news: also train on q->p pairs")
+    subset: str | None = _opt(None, help="corpus-specific subset (semeval target, newsmtsc test set)")
+    max_train_examples: int | None = _opt(None, help="cap the train split (quick runs)", min=1)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name_or_path: str = _opt(DEFAULT_ENCODER, help="hub name, local directory, or packaged:NAME")
+
+
+@dataclass(frozen=True)
+class EncodingConfig:
+    template: str = _opt("{actor} on {target}", help="first segment; fields {actor} and {target}")
+    mark_mentions: bool = _opt(True, help="wrap actor/target mentions in the text in marker tokens")
+    actor_markers: tuple[str, str] = _opt(("[A]", "[/A]"), help="tokens around actor mentions")
+    target_markers: tuple[str, str] = _opt(("[T]", "[/T]"), help="tokens around target mentions")
+    max_length: int = _opt(256, help="token limit of one encoded pair", min=16, max=4096)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    output_dir: str = _opt("models/default", help="where the model directory is written")
+    epochs: float = _opt(4.0, help="maximum number of epochs", min=0.01)
+    learning_rate: float = _opt(5e-5, help="peak learning rate (linear schedule)", min=0.0, max=1.0)
+    batch_size: int = _opt(16, help="train batch size", min=1)
+    eval_batch_size: int = _opt(64, help="evaluation batch size", min=1)
+    warmup: float = _opt(0.1, help="warm-up as a share of training steps", min=0.0, max=1.0)
+    weight_decay: float = _opt(0.01, help="AdamW weight decay", min=0.0)
+    class_weights: str = _opt("none", help="cross-entropy class weights", choices=("none", "balanced"))
+    early_stopping_patience: int = _opt(2, help="evaluations without dev macro-F1 gain", min=0)
+    evals_per_epoch: int = _opt(1, help="dev evaluations (and checkpoints) per epoch", min=1)
+    group_by_length: bool = _opt(True, help="length-grouped sampling (faster on CPU)")
+    seed: int = _opt(42, help="seed of everything random")
+    stack_lexical: bool = _opt(False, help="stack a TF-IDF model's probabilities with the "
+                               "transformer's, fitted on dev")
+    collapse_retries: int = _opt(1, help="restarts at half the learning rate when training "
+                                 "collapses to one class", min=0)
+    resume: bool = _opt(True, help="resume from the last checkpoint in output_dir")
+    max_steps: int = _opt(-1, help="stop after this many steps (-1: use epochs)")
+
+
+@dataclass(frozen=True)
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    encoding: EncodingConfig = field(default_factory=EncodingConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(dataclasses.asdict(self))
+
+    def replace(self, **sections: Any) -> Config:
+        return dataclasses.replace(self, **sections)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+SECTIONS = {f.name: f.type for f in dataclasses.fields(Config)}
+_SECTION_TYPES = {"data": DataConfig, "model": ModelConfig, "encoding": EncodingConfig,
+                  "train": TrainConfig}
+
+
+def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> Config:
+    """Load a YAML config, apply ``key=value`` overrides, validate everything.
+
+    Args:
+        path: A YAML file; ``None`` starts from the defaults.
+        overrides: Strings like ``train.epochs=2`` or ``model.name_or_path=bert-base-uncased``;
+            values are parsed as YAML scalars.
+
+    Raises:
+        ConfigError: Listing every problem found (unknown keys, wrong types, out of range).
+    """
+    raw: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        source = str(path)
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"{path}: config file not found")
+        try:
+            loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: expected a mapping of sections {sorted(SECTIONS)}, "
+                              f"found {type(loaded).__name__}")
+        raw = loaded
+    problems: list[str] = []
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or "." not in key:
+            problems.append(f"override {item!r}: expected section.key=value, e.g. train.epochs=2")
+            continue
+        section, _, name = key.strip().partition(".")
+        try:
+            parsed = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError:
+            parsed = value
+        raw.setdefault(section, {})
+        if not isinstance(raw[section], dict):
+            problems.append(f"override {item!r}: section {section!r} is not a mapping")
+            continue
+        raw[section][name] = parsed
+    return config_from_dict(raw, source=source, problems=problems)
+
+
+def config_from_dict(raw: Mapping[str, Any], *, source: str = "config",
+                     problems: list[str] | None = None) -> Config:
+    problems = list(problems or [])
+    sections: dict[str, Any] = {}
+    for name in raw:
+        if name not in _SECTION_TYPES:
+            problems.append(f"unknown section {name!r}; expected one of {sorted(_SECTION_TYPES)}")
+    for name, cls in _SECTION_TYPES.items():
+        values = raw.get(name) or {}
+        if not isinstance(values, dict):
+            problems.append(f"{name}: expected a mapping, found {type(values).__name__}")
+            continue
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        kwargs = {}
+        for key, value in values.items():
+            if key not in known:
+                problems.append(f"{name}.{key}: unknown config key; known keys are {sorted(known)}")
+                continue
+            if "float" in known[key].type and isinstance(value, str):
+                # YAML 1.1 reads 3e-5 (no dot) as a string; take it as the number meant
+                with contextlib.suppress(ValueError):
+                    value = float(value)
+            error = _check(known[key], value)
+            if error:
+                problems.append(f"{name}.{key}: {error}")
+                continue
+            if known[key].type.startswith("tuple") and isinstance(value, list):
+                value = tuple(value)
+            if known[key].type.startswith("float") and isinstance(value, int):
+                value = float(value)
+            kwargs[key] = value
+        if not problems:
+            sections[name] = cls(**kwargs)
+    if problems:
+        raise ConfigError(f"{source}: {len(problems)} problem(s) in the configuration:\n  - "
+                          + "\n  - ".join(problems))
+    return Config(**sections)
+
+
+_TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "None": (type(None),),
+          "dict[str, str]": (dict,), "tuple[str, str]": (list, tuple)}
+
+
+def _check(f: dataclasses.Field, value: Any) -> str | None:
+    accepted: tuple[type, ...] = ()
+    for part in f.type.split(" | "):
+        accepted += _TYPES[part.strip()]
+    if isinstance(value, bool) and bool not in accepted:
+        return f"expected {f.type}, found a boolean {value!r}"
+    if not isinstance(value, accepted):
+        return f"expected {f.type}, found {type(value).__name__} {value!r}"
+    meta = f.metadata
+    if meta.get("choices") and value not in meta["choices"]:
+        return f"expected one of {list(meta['choices'])}, found {value!r}"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if meta.get("min") is not None and value < meta["min"]:
+            return f"expected a value >= {meta['min']}, found {value!r}"
+        if meta.get("max") is not None and value > meta["max"]:
+            return f"expected a value <= {meta['max']}, found {value!r}"
+    if f.type.startswith("tuple") and (len(value) != 2 or not all(isinstance(v, str) for v in value)):
+        return f"expected two strings, found {value!r}"
+    if isinstance(value, dict) and not all(isinstance(k, str) for k in value):
+        return f"expected string keys, found {value!r}"
+    return None
+
+
+def describe() -> str:
+    """A Markdown table of every config key with its default and help (for the README)."""
+    rows = ["| key | default | meaning |", "|---|---|---|"]
+    for section, cls in _SECTION_TYPES.items():
+        for f in dataclasses.fields(cls):
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            rows.append(f"| `{section}.{f.name}` | `{default!r}` | {f.metadata['help']} |")
+    return "\n".join(rows)

@@ -1,0 +1,93 @@
+"""The embedded news corpus: articles written for stancekit, with gold (actor, target, stance).
+
+Files: ``data/*.jsonl`` (one article per line, see ``docs/annotation.md``) and
+``splits.json``, the fixed splits:
+
+- ``test_events``: every article of a set of held-out events — no article of those
+  events is in any other split (event-held-out generalisation);
+- ``test`` and ``dev``: held-out articles of the remaining events (article-level split);
+- ``train``: everything else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ..data.records import StancePair
+from ..errors import DataError
+
+CORPUS_DIR = Path(__file__).resolve().parent
+SPLITS_FILE = CORPUS_DIR / "splits.json"
+SPLIT_NAMES = ("train", "dev", "test", "test_events")
+
+
+def iter_articles(folder: Path | None = None) -> Iterator[dict[str, Any]]:
+    """Every article of the corpus, file by file."""
+    folder = folder or CORPUS_DIR / "data"
+    files = sorted(folder.glob("*.jsonl"))
+    if not files:
+        raise DataError("the embedded corpus has no data files", path=str(folder))
+    for path in files:
+        with path.open(encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                if line.strip():
+                    try:
+                        yield json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise DataError(f"invalid JSON ({exc.msg})", path=str(path),
+                                        line=lineno) from None
+
+
+def article_pairs(article: dict[str, Any]) -> list[StancePair]:
+    """One pair per gold annotation: the evidence sentence(s) with the sentence before them.
+
+    The window is the same shape that `stancekit.articles` builds at prediction time, so
+    the model is trained on the inputs it will see.
+    """
+    from ..articles import evidence_window
+
+    aliases = {a["name"]: a.get("aliases", []) for a in article["actors"]}
+    pairs = []
+    for i, ann in enumerate(article["annotations"]):
+        text = evidence_window(article["text"], ann["evidence"])
+        pairs.append(StancePair(
+            id=f"{article['id']}:{i}", actor=ann["actor"], target=ann["target"], text=text,
+            label=ann["stance"], doc_id=article["id"],
+            meta={"actor_aliases": aliases.get(ann["actor"], []), "event": article["event"],
+                  "domain": article["domain"], "hard_case": ann.get("hard_case"),
+                  "date": article["date"]}))
+    return pairs
+
+
+@lru_cache(maxsize=1)
+def load_splits_file() -> dict[str, list[str]]:
+    if not SPLITS_FILE.is_file():
+        raise DataError("the embedded corpus has no splits file; run scripts/make_splits.py",
+                        path=str(SPLITS_FILE))
+    return json.loads(SPLITS_FILE.read_text(encoding="utf-8"))
+
+
+def split_of_articles(articles: list[dict[str, Any]]) -> dict[str, str]:
+    """``{article id: split}`` from ``splits.json`` (held-out events, held-out articles)."""
+    spec = load_splits_file()
+    held_events = set(spec["test_events"])
+    by_article = {a: s for s in ("dev", "test") for a in spec[s]}
+    out = {}
+    for art in articles:
+        out[art["id"]] = "test_events" if art["event"] in held_events else \
+            by_article.get(art["id"], "train")
+    return out
+
+
+def load_embedded_splits() -> dict[str, list[StancePair]]:
+    """Pairs of the embedded corpus by split: train, dev, test, test_events."""
+    articles = list(iter_articles())
+    split = split_of_articles(articles)
+    out: dict[str, list[StancePair]] = {name: [] for name in SPLIT_NAMES}
+    for art in articles:
+        out[split[art["id"]]].extend(article_pairs(art))
+    return out

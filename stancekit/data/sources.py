@@ -1,0 +1,67 @@
+"""From a `DataConfig` to named splits of pairs: train, dev and the evaluation splits."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from ..config import DataConfig
+from ..errors import ConfigError
+from ..labels import LabelScheme
+from .records import StancePair
+
+logger = logging.getLogger(__name__)
+
+
+def load_splits(cfg: DataConfig, *, with_train: bool = True) -> dict[str, list[StancePair]]:
+    """Return ``{"train": [...], "dev": [...], <evaluation splits>...}`` for a data config.
+
+    Without a dev split of its own, ``dev_fraction`` of train is held out, grouped by
+    ``doc_id`` and stratified by label, with a fixed seed.
+    """
+    splits = _load(cfg)
+    if "dev" not in splits and "train" in splits and with_train:
+        splits["train"], splits["dev"] = carve_dev(splits["train"], cfg.dev_fraction)
+    if cfg.max_train_examples and len(splits.get("train", ())) > cfg.max_train_examples:
+        # a seeded sample, not the head: files are often sorted by label or source
+        keep = sorted(random.Random(0).sample(range(len(splits["train"])), cfg.max_train_examples))
+        splits["train"] = [splits["train"][i] for i in keep]
+    order = ["train", "dev"] + [k for k in splits if k not in ("train", "dev")]
+    return {k: splits[k] for k in order if k in splits}
+
+
+def _load(cfg: DataConfig) -> dict[str, list[StancePair]]:
+    if cfg.corpus == "embedded":
+        from ..corpus import load_embedded_splits
+
+        return load_embedded_splits()
+    if cfg.corpus == "files":
+        if not cfg.train and not cfg.test:
+            raise ConfigError("data.corpus is 'files' but neither data.train nor data.test is set")
+        from .readers import PairReader
+
+        try:
+            scheme = LabelScheme(cfg.label_scheme)
+        except (KeyError, ValueError) as exc:
+            raise ConfigError(f"data.label_scheme: {exc}") from None
+        reader = PairReader(columns=cfg.columns, label_scheme=scheme, require_label=True)
+        return {name: reader.read(path) for name, path in
+                (("train", cfg.train), ("dev", cfg.dev), ("test", cfg.test)) if path}
+    from . import corpora
+
+    return corpora.load_public(cfg)
+
+
+def carve_dev(pairs: list[StancePair], fraction: float, seed: int = 13
+              ) -> tuple[list[StancePair], list[StancePair]]:
+    """Hold out about ``fraction`` of ``pairs`` as dev, keeping documents whole."""
+    if fraction <= 0 or len(pairs) < 10:
+        return pairs, []
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    folds = max(2, round(1 / fraction))
+    groups = [p.doc_id or p.id for p in pairs]
+    labels = [p.label for p in pairs]
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    train_idx, dev_idx = next(splitter.split(pairs, labels, groups))
+    return [pairs[i] for i in sorted(train_idx)], [pairs[i] for i in sorted(dev_idx)]

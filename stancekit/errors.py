@@ -1,0 +1,40 @@
+"""Errors raised by stancekit.
+
+Every error meant for a user says what was expected, what was found and where
+(file, line, field), so that the command line can print it without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class StanceKitError(Exception):
+    """Base class of every error stancekit raises on purpose."""
+
+
+class ConfigError(StanceKitError, ValueError):
+    """A configuration file, override or argument is invalid."""
+
+
+class DataError(StanceKitError, ValueError):
+    """An input row or file is invalid.
+
+    Args:
+        message: What was expected and what was found.
+        path: The file the row came from, if any.
+        line: The 1-based line (or row) number, if known.
+        field: The offending field, if one.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
+                 field: str | None = None) -> None:
+        self.path, self.line, self.field, self.reason = path, line, field, message
+        where = ""
+        if path is not None:
+            where = str(path) + (f":{line}" if line is not None else "")
+        if field is not None:
+            where = f"{where} field {field!r}" if where else f"field {field!r}"
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class ModelError(StanceKitError):
+    """A model directory or encoder cannot be found or loaded."""

@@ -1,0 +1,213 @@
+"""`StanceClassifier`: loads a model directory and predicts stances, fast and in input order."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .data.records import StancePair
+from .encoding import PairEncoder
+from .errors import DataError, ModelError
+from .labels import LABELS
+
+logger = logging.getLogger(__name__)
+
+META_FILE = "stancekit.json"
+LEXICAL_FILE = "lexical.json"
+REQUIRED_FILES = (META_FILE, "config.json", "model.safetensors")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A predicted stance with the probability of each label."""
+
+    label: str
+    probs: dict[str, float]
+    id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "probs": self.probs}
+
+
+def check_model_dir(path: str | Path) -> Path:
+    """Raise a `ModelError` unless ``path`` is a complete stancekit model directory."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ModelError(f"{path}: model directory not found; train one with "
+                         "`stancekit train --config configs/default.yaml`")
+    missing = [f for f in REQUIRED_FILES if not (path / f).is_file()]
+    if missing:
+        raise ModelError(f"{path}: not a complete stancekit model directory; missing {missing}")
+    return path
+
+
+class StanceClassifier:
+    """A fine-tuned stance model, loaded only from its self-describing directory.
+
+    Example:
+        >>> clf = StanceClassifier.from_pretrained("models/default")  # doctest: +SKIP
+        >>> clf.predict([StancePair(id="1", actor="Saudi Arabia", target="the offensive",
+        ...     text="Riyadh urged both sides to exercise maximum restraint.")])  # doctest: +SKIP
+        [Prediction(label='neutral', probs={...}, id='1')]
+    """
+
+    def __init__(self, model: Any, tokenizer: Any, encoder: PairEncoder, meta: dict[str, Any],
+                 *, lexical: Any = None, path: Path | None = None) -> None:
+        self.model, self.tokenizer, self.encoder, self.meta = model, tokenizer, encoder, meta
+        self.lexical, self.path = lexical, path
+        self.temperature = float(meta.get("temperature", 1.0))
+        self.stacker = meta.get("stacker")
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, *, backend: str = "torch") -> StanceClassifier:
+        """Load a model directory written by `stancekit.training.train`.
+
+        Args:
+            path: The model directory.
+            backend: ``torch`` (fp32) or ``torch-int8`` (dynamic int8 quantisation of Linear layers).
+        """
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        path = check_model_dir(path)
+        try:
+            meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ModelError(f"{path / META_FILE}: not valid JSON ({exc})") from None
+        if list(meta.get("labels", [])) != list(LABELS):
+            raise ModelError(f"{path}: the model predicts {meta.get('labels')}, stancekit expects "
+                             f"{list(LABELS)}; it was trained with another label set")
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(path)
+            model = AutoModelForSequenceClassification.from_pretrained(path, use_safetensors=True)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{path}: cannot load the model ({exc})") from None
+        id2label = {int(k): v for k, v in model.config.id2label.items()}
+        if [id2label.get(i) for i in range(len(LABELS))] != list(LABELS):
+            raise ModelError(f"{path}/config.json: id2label is {id2label}, expected "
+                             f"{dict(enumerate(LABELS))}")
+        model.eval()
+        if backend == "torch-int8":
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
+                                                           dtype=torch.qint8)
+        elif backend != "torch":
+            raise ModelError(f"unknown backend {backend!r}; expected 'torch' or 'torch-int8'")
+        lexical = None
+        if meta.get("stacker"):
+            from .baselines import TfidfBaseline
+
+            lexical = TfidfBaseline.load(path / LEXICAL_FILE)
+        encoder = PairEncoder.from_dict(meta["encoding"])
+        return cls(model, tokenizer, encoder, meta, lexical=lexical, path=path)
+
+    # -- prediction ---------------------------------------------------------------------------
+    def predict(self, inputs: Iterable[StancePair | Mapping[str, Any]], *, batch_size: int = 64,
+                max_tokens: int = 8192, progress: bool = False) -> list[Prediction]:
+        """Predict the stance of each pair (a `StancePair` or a dict with its fields)."""
+        pairs = as_pairs(inputs)
+        probs = self.predict_proba(pairs, batch_size=batch_size, max_tokens=max_tokens,
+                                   progress=progress)
+        return [Prediction(label=LABELS[int(row.argmax())],
+                           probs={lab: round(float(p), 6) for lab, p in zip(LABELS, row)}, id=pair.id)
+                for pair, row in zip(pairs, probs)]
+
+    def predict_proba(self, pairs: Sequence[StancePair], *, batch_size: int = 64,
+                      max_tokens: int = 8192, progress: bool = False) -> np.ndarray:
+        """Probabilities in the order of ``LABELS``, one row per pair, in input order."""
+        logits = self.logits(pairs, batch_size=batch_size, max_tokens=max_tokens, progress=progress)
+        return self.probs_from_logits(logits, pairs)
+
+    def probs_from_logits(self, logits: np.ndarray, pairs: Sequence[StancePair]) -> np.ndarray:
+        probs = softmax(logits / self.temperature)
+        if self.stacker and self.lexical is not None and len(pairs):
+            lex = self.lexical.predict_proba(lexical_texts(self.encoder, pairs))
+            probs = stack(probs, lex, self.stacker)
+        return probs
+
+    def logits(self, pairs: Sequence[StancePair], *, batch_size: int = 64, max_tokens: int = 8192,
+               progress: bool = False) -> np.ndarray:
+        """Raw model logits, batched by length under a token budget, in input order."""
+        import torch
+
+        if not pairs:
+            return np.zeros((0, len(LABELS)), dtype=np.float32)
+        enc = self.encoder.tokenize(self.tokenizer, pairs)
+        features = [{k: enc[k][i] for k in enc} for i in range(len(pairs))]
+        out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
+        batches = list(token_batches([len(f["input_ids"]) for f in features], batch_size, max_tokens))
+        bar = _progress(len(pairs), progress)
+        with torch.inference_mode():
+            for idx in batches:
+                batch = self.tokenizer.pad([features[i] for i in idx], return_tensors="pt")
+                out[idx] = self.model(**batch).logits.float().numpy()
+                bar.update(len(idx))
+        bar.close()
+        return out
+
+
+def token_batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> Iterator[list[int]]:
+    """Indices grouped into batches of similar length: at most ``batch_size`` rows and
+    ``max_tokens`` padded tokens each (a single longer row still gets its own batch)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batch: list[int] = []
+    for i in order:
+        # sorted ascending, so lengths[i] is the padded width if i joins the batch
+        if batch and (len(batch) >= batch_size or (len(batch) + 1) * lengths[i] > max_tokens):
+            yield batch
+            batch = []
+        batch.append(i)
+    if batch:
+        yield batch
+
+
+def as_pairs(inputs: Iterable[StancePair | Mapping[str, Any]]) -> list[StancePair]:
+    pairs = []
+    for i, item in enumerate(inputs):
+        if isinstance(item, StancePair):
+            pairs.append(item)
+        elif isinstance(item, Mapping):
+            try:
+                pairs.append(StancePair.from_dict({"id": str(i), **item}))
+            except DataError as err:
+                raise DataError(f"input {i}: {err.reason}", field=err.field) from None
+        else:
+            raise DataError(f"input {i}: expected a StancePair or a dict, found {type(item).__name__}")
+    return pairs
+
+
+def lexical_texts(encoder: PairEncoder, pairs: Sequence[StancePair]) -> list[str]:
+    """What the lexical model reads: the first segment and the marked text."""
+    first, second = encoder.texts(pairs)
+    return [f"{a} || {b}" for a, b in zip(first, second)]
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    z = x - x.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def stack(transformer: np.ndarray, lexical: np.ndarray, stacker: Mapping[str, Any]) -> np.ndarray:
+    """The stacked model: a logistic regression over both models' log-probabilities."""
+    x = np.log(np.clip(np.hstack([transformer, lexical]), 1e-6, 1.0))
+    logits = x @ np.asarray(stacker["coef"]).T + np.asarray(stacker["intercept"])
+    return softmax(logits)
+
+
+class _NoBar:
+    def update(self, n: int) -> None: ...
+    def close(self) -> None: ...
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="pair", desc="predicting")

@@ -1,0 +1,120 @@
+"""Training end to end on a tiny random BERT: model directory, loading, prediction, resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import synthetic_pairs
+
+from stancekit import StanceClassifier, StancePair
+from stancekit.config import load_config
+from stancekit.errors import DataError, ModelError
+from stancekit.labels import LABELS
+from stancekit.training import TrainingCollapsed, train
+
+
+def tiny_config(encoder: str, out: Path, *extra: str):
+    return load_config(None, [f"model.name_or_path={encoder}", f"train.output_dir={out}",
+                              "train.epochs=15", "train.learning_rate=3e-3", "train.batch_size=8",
+                              "train.warmup=0.0", "train.early_stopping_patience=0",
+                              "encoding.max_length=48", *extra])
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_encoder: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "model"
+    splits = {"train": synthetic_pairs(120), "dev": synthetic_pairs(30, seed=1)}
+    return train(tiny_config(tiny_encoder, out), splits)
+
+
+def test_model_directory_is_self_describing(trained: Path) -> None:
+    names = {p.name for p in trained.iterdir()}
+    assert {"model.safetensors", "config.json", "stancekit.json", "README.md",
+            "tokenizer.json"} <= names
+    assert not any(n.endswith((".bin", ".pt", ".pkl")) for n in names)
+    meta = json.loads((trained / "stancekit.json").read_text())
+    assert meta["labels"] == list(LABELS)
+    assert meta["encoding"]["template"] == "{actor} on {target}"
+    assert meta["data"]["train"]["n"] == 120 and len(meta["data"]["train"]["fingerprint"]) == 16
+    assert meta["dev_metrics"]["dev_f1_macro"] > 0.5
+    assert {"torch", "transformers"} <= set(meta["versions"])
+    config = json.loads((trained / "config.json").read_text())
+    assert config["id2label"] == {"0": "support", "1": "neutral", "2": "condemn"}
+    assert not trained.with_name("model.work").exists()  # checkpoints cleaned up
+
+
+def test_predict_learns_and_keeps_order(trained: Path) -> None:
+    clf = StanceClassifier.from_pretrained(trained)
+    test = synthetic_pairs(30, seed=7)
+    preds = clf.predict(test, batch_size=4)
+    assert [p.id for p in preds] == [p.id for p in test]
+    accuracy = sum(p.label == t.label for p, t in zip(preds, test)) / len(test)
+    assert accuracy > 0.6
+    for p in preds:
+        assert set(p.probs) == set(LABELS)
+        assert abs(sum(p.probs.values()) - 1) < 1e-4
+    # dicts work as well as pairs
+    out = clf.predict([{"actor": "Iran", "target": "the deal", "text": "Iran condemned the deal."}])
+    assert out[0].label in LABELS
+
+
+def test_int8_backend_agrees_mostly(trained: Path) -> None:
+    fp32 = StanceClassifier.from_pretrained(trained)
+    int8 = StanceClassifier.from_pretrained(trained, backend="torch-int8")
+    test = synthetic_pairs(30, seed=3)
+    agree = sum(a.label == b.label for a, b in zip(fp32.predict(test), int8.predict(test)))
+    assert agree >= 24
+
+
+def test_same_seed_same_metrics(tiny_encoder: str, tmp_path: Path, trained: Path) -> None:
+    splits = {"train": synthetic_pairs(120), "dev": synthetic_pairs(30, seed=1)}
+    again = train(tiny_config(tiny_encoder, tmp_path / "again"), splits)
+    a = json.loads((trained / "stancekit.json").read_text())["dev_metrics"]
+    b = json.loads((again / "stancekit.json").read_text())["dev_metrics"]
+    assert a["dev_f1_macro"] == pytest.approx(b["dev_f1_macro"], abs=1e-6)
+
+
+def test_collapse_is_detected(tiny_encoder: str, tmp_path: Path) -> None:
+    # a learning rate of 0 cannot learn: every attempt ends at the majority class
+    splits = {"train": synthetic_pairs(30), "dev": synthetic_pairs(30, seed=1)}
+    cfg = tiny_config(tiny_encoder, tmp_path / "m", "train.learning_rate=0",
+                      "train.collapse_retries=1", "train.epochs=1")
+    with pytest.raises(TrainingCollapsed, match="no better than the majority class"):
+        train(cfg, splits)
+    assert not (tmp_path / "m").exists()
+
+
+def test_single_label_train_split_is_refused(tiny_encoder: str, tmp_path: Path) -> None:
+    pairs = [p for p in synthetic_pairs(30) if p.label == "support"]
+    with pytest.raises(DataError, match="only the label 'support'"):
+        train(tiny_config(tiny_encoder, tmp_path / "m"), {"train": pairs, "dev": pairs})
+
+
+def test_missing_model_directory_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="model directory not found"):
+        StanceClassifier.from_pretrained(tmp_path / "nope")
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "config.json").write_text("{}")
+    with pytest.raises(ModelError, match=r"missing \['stancekit.json', 'model.safetensors'\]"):
+        StanceClassifier.from_pretrained(tmp_path / "half")
+
+
+def test_model_from_another_label_set_is_refused(trained: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "other"
+    shutil.copytree(trained, copy)
+    meta = json.loads((copy / "stancekit.json").read_text())
+    meta["labels"] = ["pos", "neg"]
+    (copy / "stancekit.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="trained with another label set"):
+        StanceClassifier.from_pretrained(copy)
+
+
+def test_stancepair_validates_fields() -> None:
+    with pytest.raises(DataError, match="field 'text': expected a non-empty string"):
+        StancePair(id="1", actor="Iran", target="the deal", text="   ")
+    with pytest.raises(DataError, match="field 'label': expected one of"):
+        StancePair(id="1", actor="Iran", target="the deal", text="x", label="FAVOR")
