@@ -34,18 +34,23 @@ def detect_format(path: str | Path) -> str:
     return FORMATS[suffix]
 
 
-def iter_records(path: str | Path, fmt: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+def iter_records(path: str | Path, fmt: str | None = None, *, bad_rows: str = "raise"
+                 ) -> Iterator[tuple[int, dict[str, Any] | DataError]]:
     """Yield ``(line_number, row)`` for each record of a JSONL, CSV/TSV or Parquet file.
+
+    Args:
+        bad_rows: ``"raise"`` raises on a line that cannot be parsed; ``"yield"`` yields
+            ``(line_number, DataError)`` for it and goes on with the next line.
 
     Raises:
         DataError: The file is missing, unreadable, not UTF-8, or a line is not a JSON object.
     """
     path = Path(path)
+    fmt = fmt or detect_format(path)
     if not path.exists():
         raise DataError("file not found", path=str(path))
     if path.is_dir():
         raise DataError("expected a file, found a directory", path=str(path))
-    fmt = fmt or detect_format(path)
     try:
         if fmt == "parquet":
             yield from _iter_parquet(path)
@@ -53,7 +58,10 @@ def iter_records(path: str | Path, fmt: str | None = None) -> Iterator[tuple[int
         with path.open("rb") as fh:
             lines = _decoded_lines(fh, path)
             if fmt == "jsonl":
-                yield from _iter_jsonl(lines, path)
+                for lineno, row in _iter_jsonl(lines, path):
+                    if isinstance(row, DataError) and bad_rows == "raise":
+                        raise row
+                    yield lineno, row
             else:
                 yield from _iter_csv(lines, path, delimiter="\t" if fmt == "tsv" else ",")
     except PermissionError as exc:
@@ -72,7 +80,7 @@ def _decoded_lines(fh: Any, path: Path) -> Iterator[str]:
         yield line
 
 
-def _iter_jsonl(lines: Iterator[str], path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def _iter_jsonl(lines: Iterator[str], path: Path) -> Iterator[tuple[int, dict | DataError]]:
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -80,11 +88,15 @@ def _iter_jsonl(lines: Iterator[str], path: Path) -> Iterator[tuple[int, dict[st
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             hint = "" if line.endswith("\n") else " (the last line looks truncated)"
-            raise DataError(f"invalid JSON: {exc.msg} at column {exc.colno}{hint}",
-                            path=str(path), line=lineno) from None
-        if not isinstance(row, dict):
-            raise DataError(f"expected a JSON object per line, found {type(row).__name__}",
+            err = DataError(f"invalid JSON: {exc.msg} at column {exc.colno}{hint}",
                             path=str(path), line=lineno)
+            err.raw = line.rstrip("\n")
+            yield lineno, err
+            continue
+        if not isinstance(row, dict):
+            yield lineno, DataError(f"expected a JSON object per line, found {type(row).__name__}",
+                                    path=str(path), line=lineno)
+            continue
         yield lineno, row
 
 
@@ -164,9 +176,11 @@ class PairReader:
         seen: set[str] = set()
         rejects: TextIO | None = None
         try:
-            for lineno, row in iter_records(path):
+            for lineno, row in iter_records(path, bad_rows="yield"):
                 self.counts["read"] += 1
                 try:
+                    if isinstance(row, DataError):
+                        raise row
                     pair = self.convert(row, path=str(path), line=lineno)
                     if pair.id in seen:
                         raise DataError(f"duplicate id {pair.id!r}; ids must be unique in a file",
@@ -178,8 +192,9 @@ class PairReader:
                     if rejects is None:
                         rejects = open(self.rejects_path, "a", encoding="utf-8")  # noqa: SIM115
                     self.counts["rejected"] += 1
+                    raw = _jsonable(row) if isinstance(row, dict) else getattr(err, "raw", None)
                     rejects.write(json.dumps({"path": str(path), "line": lineno, "field": err.field,
-                                              "reason": err.reason, "row": _jsonable(row)},
+                                              "reason": err.reason, "row": raw},
                                              ensure_ascii=False) + "\n")
                     continue
                 yield pair

@@ -1,0 +1,108 @@
+"""The `stancekit` command end to end on a tiny model, and its errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import synthetic_pairs
+
+from stancekit.cli import main
+
+
+def write_pairs(path: Path, pairs) -> Path:
+    path.write_text("".join(json.dumps(p.to_dict()) + "\n" for p in pairs), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def cli_model(tiny_encoder: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("cli")
+    train = write_pairs(d / "train.jsonl", synthetic_pairs(120))
+    dev = write_pairs(d / "dev.jsonl", synthetic_pairs(30, seed=1))
+    test = write_pairs(d / "test.jsonl", synthetic_pairs(30, seed=2))
+    rc = main(["train", "data.corpus=files", f"data.train={train}", f"data.dev={dev}",
+               f"data.test={test}", f"model.name_or_path={tiny_encoder}",
+               f"train.output_dir={d / 'model'}", "train.epochs=15", "train.learning_rate=3e-3",
+               "train.batch_size=8", "train.early_stopping_patience=0", "encoding.max_length=48"])
+    assert rc == 0
+    return d / "model"
+
+
+def test_train_writes_evaluation_beside_baselines(cli_model: Path, capsys) -> None:
+    results = json.loads((cli_model / "eval" / "metrics.json").read_text())
+    assert set(results["test"]) == {"stancekit", "majority", "tfidf_lr"}
+    assert results["test"]["majority"]["test_f1_macro"] < 0.2
+    assert results["test"]["stancekit"]["test_f1_macro"] > 0.5
+    assert (cli_model / "eval" / "metrics.md").read_text().startswith("### test")
+
+
+def test_evaluate_on_a_file(cli_model: Path, tmp_path: Path, capsys) -> None:
+    data = write_pairs(tmp_path / "held.jsonl", synthetic_pairs(30, seed=5))
+    assert main(["evaluate", "--model", str(cli_model), "--data", str(data),
+                 "--output", str(tmp_path / "ev")]) == 0
+    out = capsys.readouterr().out
+    assert "### held" in out and "| tfidf_lr |" in out and "| majority |" in out
+    assert json.loads((tmp_path / "ev" / "metrics.json").read_text())["held"]["stancekit"]
+
+
+def test_predict_round_trips_10k_rows(cli_model: Path, tmp_path: Path, capsys) -> None:
+    pairs = synthetic_pairs(10_000, seed=9)
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": p.id, "actor": p.actor, "target": p.target,
+                                       "text": p.text}) + "\n" for p in pairs), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["predict", "--model", str(cli_model), "--input", str(src), "--output",
+                 str(out), "--batch-size", "256"]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in rows] == [p.id for p in pairs]
+    assert set(rows[0]) == {"id", "label", "probs"}
+    assert set(rows[0]["probs"]) == {"support", "neutral", "condemn"}
+    assert "read 10000, predicted 10000, rejected 0" in capsys.readouterr().out
+    assert not out.with_name("out.jsonl.partial").exists()
+
+
+def test_predict_with_rejects(cli_model: Path, tmp_path: Path, capsys) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "actor": "Iran", "target": "the deal", "text": "Iran backed it."}\n'
+                   '{"id": "b", "actor": "Iran", "target": "the deal", "text": ""}\n',
+                   encoding="utf-8")
+    out, rej = tmp_path / "o.jsonl", tmp_path / "rej.jsonl"
+    assert main(["predict", "--model", str(cli_model), "--input", str(src), "--output", str(out),
+                 "--rejects", str(rej)]) == 0
+    assert len(out.read_text().splitlines()) == 1
+    assert json.loads(rej.read_text())["row"]["id"] == "b"
+    assert "read 2, predicted 1, rejected 1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["predict", "--model", "/nope", "--input", "x.jsonl", "--output", "o.jsonl"],
+     "error: /nope: model directory not found"),
+    (["train", "--config", "/nope.yaml"], "error: /nope.yaml: config file not found"),
+    (["train", "train.batch_size=-2"], "train.batch_size: expected a value >= 1, found -2"),
+])
+def test_errors_exit_2_without_traceback(args: list[str], message: str, capsys) -> None:
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_bad_input_row_in_predict(cli_model: Path, tmp_path: Path, capsys) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "actor": "Iran", "target": "t", "text": "x"}\n{oops\n')
+    assert main(["predict", "--model", str(cli_model), "--input", str(src), "--output",
+                 str(tmp_path / "o.jsonl")]) == 2
+    assert f"error: {src}:2: invalid JSON" in capsys.readouterr().err
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_existing_output_is_not_overwritten(cli_model: Path, tmp_path: Path, capsys) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "actor": "Iran", "target": "t", "text": "x"}\n')
+    out = tmp_path / "o.jsonl"
+    out.write_text("keep\n")
+    assert main(["predict", "--model", str(cli_model), "--input", str(src), "--output",
+                 str(out)]) == 2
+    assert "output file exists; pass --overwrite" in capsys.readouterr().err
+    assert out.read_text() == "keep\n"

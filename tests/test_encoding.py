@@ -1,0 +1,57 @@
+"""Encoding: templates, mention markers, actor matching rules."""
+
+from __future__ import annotations
+
+from stancekit.config import EncodingConfig
+from stancekit.data.actors import find_spans, surface_forms
+from stancekit.data.records import StancePair
+from stancekit.encoding import PairEncoder, mark
+
+
+def test_mentions_are_marked_with_aliases() -> None:
+    enc = PairEncoder(EncodingConfig())
+    pair = StancePair(id="1", actor="Saudi Arabia", target="the offensive",
+                      text="Riyadh urged restraint over the offensive.",
+                      meta={"actor_aliases": ["Riyadh"]})
+    assert enc.first_segment(pair) == "Saudi Arabia on the offensive"
+    assert enc.second_segment(pair) == "[A] Riyadh [/A] urged restraint over [T] the offensive [/T]."
+
+
+def test_given_spans_win_over_search() -> None:
+    enc = PairEncoder(EncodingConfig())
+    pair = StancePair(id="1", actor="p", target="q", text="Kratz blamed Avery.",
+                      actor_spans=((0, 5),), target_spans=((13, 18),))
+    assert enc.second_segment(pair) == "[A] Kratz [/A] blamed [T] Avery [/T]."
+
+
+def test_marking_can_be_switched_off() -> None:
+    enc = PairEncoder(EncodingConfig(mark_mentions=False))
+    pair = StancePair(id="1", actor="Iran", target="the deal", text="Iran backed the deal.")
+    assert enc.second_segment(pair) == "Iran backed the deal."
+    assert enc.marker_tokens == []
+
+
+def test_longest_match_first_and_quote_insensitive() -> None:
+    text = "Fighters of Kata\u2019ib  Hezbollah and Hezbollah met."
+    spans = find_spans(text, ["Hezbollah", "Kata'ib Hezbollah"])
+    assert [text[s:e] for s, e in spans] == ["Kata\u2019ib  Hezbollah", "Hezbollah"]
+
+
+def test_word_boundaries_and_case() -> None:
+    text = "IRAN and Iranian officials; iran said"
+    assert [text[s:e] for s, e in find_spans(text, ["Iran"])] == ["IRAN", "iran"]
+
+
+def test_surface_forms_drop_leading_article() -> None:
+    assert surface_forms("the offensive", ["The Saudi-led push"]) == [
+        "the offensive", "offensive", "The Saudi-led push", "Saudi-led push"]
+
+
+def test_target_overlapping_actor_is_not_marked_twice() -> None:
+    assert mark("Iran deal", [(0, 9)], [(5, 9)], ("[A]", "[/A]"), ("[T]", "[/T]")) == \
+        "[A] Iran deal [/A]"
+
+
+def test_encoder_round_trips() -> None:
+    enc = PairEncoder(EncodingConfig(template="{target} / {actor}", max_length=64))
+    assert PairEncoder.from_dict(enc.to_dict()).config == enc.config
