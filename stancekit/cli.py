@@ -60,10 +60,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-baselines", action="store_true", help="skip majority and TF-IDF + LR")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("predict", help="predict stances for a file of pairs")
+    p = sub.add_parser("predict", help="predict stances for a file of pairs or of articles")
     p.add_argument("--model", required=True, help="model directory")
-    p.add_argument("--input", required=True, help="pairs file: JSONL, CSV or Parquet")
-    p.add_argument("--output", required=True, help="output JSON Lines file")
+    p.add_argument("--input", required=True,
+                   help="pairs (id, actor, target, text) or articles (id, text, actors, targets): "
+                        "JSONL, CSV or Parquet")
+    p.add_argument("--output", required=True,
+                   help="output JSON Lines: one row per pair, or per (article, actor, target)")
+    p.add_argument("--actors", default=None,
+                   help="YAML/JSON actor file (actors with aliases, targets); implies articles")
+    p.add_argument("--articles", action="store_true",
+                   help="the input holds articles (detected when rows have no 'actor' field)")
+    p.add_argument("--table", default=None,
+                   help="articles: also write the actor x target table (.csv or .jsonl)")
+    p.add_argument("--by", default=None, choices=["date", "month", "year"],
+                   help="articles: split the table by period")
+    p.add_argument("--pairs-output", default=None,
+                   help="articles: also write every evidence window's prediction (JSONL)")
+    p.add_argument("--discover", action="store_true",
+                   help="articles: also find unlisted actors with spaCy (extra 'discover')")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--rejects", default=None, help="write bad input rows here instead of failing")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -130,11 +145,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from .prediction import StanceClassifier
-    from .streaming import predict_file
+    from .streaming import looks_like_articles, predict_articles, predict_file
 
     if args.batch_size < 1:
         raise StanceKitError(f"--batch-size: expected a positive integer, found {args.batch_size}")
     clf = StanceClassifier.from_pretrained(args.model, backend=args.backend)
+    articles_only = (args.table, args.pairs_output, args.by, args.discover)
+    if args.actors or args.articles or looks_like_articles(args.input):
+        counts = predict_articles(
+            clf, args.input, args.output, actors_path=args.actors, table_path=args.table,
+            pairs_path=args.pairs_output, by=args.by, discover=args.discover,
+            rejects=args.rejects, batch_size=args.batch_size, overwrite=args.overwrite)
+        print(f"articles {counts['articles']} ({counts['articles_without_actors']} without a "
+              f"known actor), evidence windows {counts['pairs']}, stances {counts['stances']} "
+              f"rejected {counts['rejected']} -> {args.output}" + (f", table -> {args.table}" if args.table else ""))
+        return 0
+    if any(articles_only):
+        raise StanceKitError("--table, --by, --pairs-output and --discover apply to articles; "
+                             f"{args.input} holds pairs (rows with an 'actor' field)")
     counts = predict_file(clf, args.input, args.output, batch_size=args.batch_size,
                           rejects=args.rejects, overwrite=args.overwrite)
     print(f"read {counts['read']}, predicted {counts['predicted']}, rejected {counts['rejected']}"

@@ -106,3 +106,41 @@ def test_existing_output_is_not_overwritten(cli_model: Path, tmp_path: Path, cap
                  str(out)]) == 2
     assert "output file exists; pass --overwrite" in capsys.readouterr().err
     assert out.read_text() == "keep\n"
+
+
+def test_predict_articles_with_an_actor_file(cli_model: Path, tmp_path: Path, capsys) -> None:
+    root = Path(__file__).resolve().parent.parent / "examples"
+    out, table, windows = tmp_path / "t.jsonl", tmp_path / "t.csv", tmp_path / "w.jsonl"
+    assert main(["predict", "--model", str(cli_model), "--input", str(root / "article.jsonl"),
+                 "--actors", str(root / "actors.yaml"), "--output", str(out), "--table",
+                 str(table), "--pairs-output", str(windows)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {"doc_id", "actor", "target", "label", "probs", "evidence", "n_windows"} <= set(rows[0])
+    actors = {r["actor"] for r in rows}
+    # every listed actor is named in the example (Ankara, Riyadh, Cairo, the bloc -> EU ...)
+    assert actors == {"Turkey", "Saudi Arabia", "Egypt", "European Union",
+                      "Lenmar Liberation Front", "Kessler Maritime"}
+    assert {r["target"] for r in rows} == {"the operation", "the humanitarian corridors"}
+    text = json.loads((root / "article.jsonl").read_text())["text"]
+    assert all(r["evidence"] in text for r in rows)
+    assert sum(r["n_windows"] for r in rows) == len(windows.read_text().splitlines())
+    assert table.read_text().splitlines()[0].startswith("actor,target,n,articles,")
+    assert "articles 1 (0 without a known actor)" in capsys.readouterr().out
+
+
+def test_articles_are_detected_without_flags(cli_model: Path, tmp_path: Path) -> None:
+    src = tmp_path / "arts.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": "Iran backed the deal. Egypt rejected it.",
+                               "actors": ["Iran", "Egypt"], "targets": ["the deal"]}) + "\n")
+    out = tmp_path / "o.jsonl"
+    assert main(["predict", "--model", str(cli_model), "--input", str(src), "--output",
+                 str(out)]) == 0
+    assert {json.loads(r)["actor"] for r in out.read_text().splitlines()} == {"Iran", "Egypt"}
+
+
+def test_article_options_on_pairs_are_refused(cli_model: Path, tmp_path: Path, capsys) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "actor": "Iran", "target": "t", "text": "x"}\n')
+    assert main(["predict", "--model", str(cli_model), "--input", str(src), "--output",
+                 str(tmp_path / "o.jsonl"), "--table", str(tmp_path / "t.csv")]) == 2
+    assert "apply to articles" in capsys.readouterr().err

@@ -45,10 +45,10 @@ def iter_articles(folder: Path | None = None) -> Iterator[dict[str, Any]]:
 def article_pairs(article: dict[str, Any]) -> list[StancePair]:
     """One pair per gold annotation: the evidence sentence(s) with the sentence before them.
 
-    The window is the same shape that `stancekit.articles` builds at prediction time, so
+    The window is the same shape that `stancekit.data.articles` builds at prediction time, so
     the model is trained on the inputs it will see.
     """
-    from ..articles import evidence_window
+    from ..data.articles import evidence_window
 
     aliases = {a["name"]: a.get("aliases", []) for a in article["actors"]}
     pairs = []
