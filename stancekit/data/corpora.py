@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..errors import DataError
@@ -90,10 +90,15 @@ def _strip_brackets(sentence: str) -> tuple[str, list[tuple[int, int]]]:
 
 
 def load_public(cfg) -> dict[str, list[StancePair]]:
-    """Splits of a public corpus named by ``cfg.corpus``; see each adapter."""
-    loaders = {"dsa_news": _dsa_news_splits}
+    """Splits of a public corpus named by ``cfg.corpus``; see each adapter.
+
+    Every adapter returns ``train``, the evaluation splits under their official names, and
+    ``dev`` when the corpus ships one (otherwise `load_splits` carves it from train).
+    """
+    loaders = {"dsa_news": _dsa_news_splits, "semeval": _semeval_splits,
+               "pstance": _pstance_splits, "newsmtsc": _newsmtsc_splits, "gwsd": _gwsd_splits}
     if cfg.corpus not in loaders:
-        raise DataError(f"no adapter for corpus {cfg.corpus!r} yet; available: {sorted(loaders)}")
+        raise DataError(f"no adapter for corpus {cfg.corpus!r}; available: {sorted(loaders)}")
     return loaders[cfg.corpus](cfg)
 
 
@@ -102,3 +107,194 @@ def _dsa_news_splits(cfg) -> dict[str, list[StancePair]]:
     return {"train": list(read_dsa_news(folder / "train.txt", both_directions=cfg.both_directions)),
             "valid": list(read_dsa_news(folder / "valid.txt")),
             "valid_both": list(read_dsa_news(folder / "valid.txt", both_directions=True))}
+
+
+# --------------------------------------------------------------------------- SemEval-2016 (TweetEval)
+
+SEMEVAL_TARGETS = {"abortion": "Legalization of Abortion", "atheism": "Atheism",
+                   "climate": "Climate Change is a Real Concern",
+                   "feminist": "Feminist Movement", "hillary": "Hillary Clinton"}
+_SEMEVAL_LABELS = {"0": NEUTRAL, "1": CONDEMN, "2": SUPPORT}  # mapping.txt: none, against, favor
+AUTHOR = "the author"
+
+
+def read_tweeteval_stance(folder: str | Path, split: str, targets: Sequence[str] | None = None
+                          ) -> list[StancePair]:
+    """SemEval-2016 Task 6 in the TweetEval release: the tweet's author -> the folder's target."""
+    folder = Path(folder)
+    pairs = []
+    for key in targets or SEMEVAL_TARGETS:
+        if key not in SEMEVAL_TARGETS:
+            raise DataError(f"unknown SemEval target {key!r}; expected one of "
+                            f"{sorted(SEMEVAL_TARGETS)}", field="data.subset")
+        text_path = folder / key / f"{split}_text.txt"
+        label_path = folder / key / f"{split}_labels.txt"
+        texts = _read_lines(text_path)
+        labels = _read_lines(label_path)
+        if len(texts) != len(labels):
+            raise DataError(f"{len(texts)} tweets but {len(labels)} labels in {label_path.name}",
+                            path=str(text_path))
+        for i, (text, raw) in enumerate(zip(texts, labels), start=1):
+            if raw.strip() not in _SEMEVAL_LABELS:
+                raise DataError(f"unknown label {raw!r}; expected 0, 1 or 2", path=str(label_path),
+                                line=i, field="label")
+            pairs.append(StancePair(id=f"{key}:{split}:{i}", actor=AUTHOR,
+                                    target=SEMEVAL_TARGETS[key], text=text,
+                                    label=_SEMEVAL_LABELS[raw.strip()], doc_id=f"{key}:{split}:{i}",
+                                    meta={"corpus": "semeval", "target_key": key}))
+    return pairs
+
+
+def _semeval_splits(cfg) -> dict[str, list[StancePair]]:
+    """All five targets; ``data.subset`` = ``"cross:TARGET"`` trains on the other four and
+    tests on TARGET (cross-target), or a single target key trains and tests in-target."""
+    folder = corpus_dir("semeval2016_stance", cfg.path) / "tweeteval"
+    subset = cfg.subset
+    if subset and subset.startswith("cross:"):
+        held = subset.split(":", 1)[1]
+        rest = [k for k in SEMEVAL_TARGETS if k != held]
+        return {"train": read_tweeteval_stance(folder, "train", rest),
+                "dev": read_tweeteval_stance(folder, "val", rest),
+                "test": read_tweeteval_stance(folder, "test", [held])}
+    keys = [subset] if subset else None
+    return {"train": read_tweeteval_stance(folder, "train", keys),
+            "dev": read_tweeteval_stance(folder, "val", keys),
+            "test": read_tweeteval_stance(folder, "test", keys)}
+
+
+# --------------------------------------------------------------------------- P-Stance
+
+_FAVOR_AGAINST = {"FAVOR": SUPPORT, "AGAINST": CONDEMN, "NONE": NEUTRAL}
+TWO_WAY = (SUPPORT, CONDEMN)  # P-Stance: macro-F1 over favor/against; neutral counts as an error
+
+
+def read_pstance(path: str | Path) -> list[StancePair]:
+    """P-Stance CSV (Tweet, Target, Stance): the author -> the politician, two-way labels."""
+    import csv
+
+    path = Path(path)
+    pairs = []
+    with _open_text(path) as fh:
+        reader = csv.DictReader(fh)
+        missing = {"Tweet", "Target", "Stance"} - set(reader.fieldnames or ())
+        if missing:
+            raise DataError(f"expected the columns Tweet, Target, Stance; missing {sorted(missing)}",
+                            path=str(path), line=1)
+        for i, row in enumerate(reader, start=2):
+            label = _FAVOR_AGAINST.get((row["Stance"] or "").strip().upper())
+            if label is None:
+                raise DataError(f"unknown label {row['Stance']!r}; expected FAVOR or AGAINST",
+                                path=str(path), line=i, field="Stance")
+            pairs.append(StancePair(id=f"{path.stem}:{i}", actor=AUTHOR, target=row["Target"],
+                                    text=row["Tweet"], label=label, doc_id=f"{path.stem}:{i}",
+                                    meta={"corpus": "pstance"}))
+    return pairs
+
+
+def _pstance_splits(cfg) -> dict[str, list[StancePair]]:
+    folder = corpus_dir("pstance", cfg.path)
+    which = cfg.subset or "all"
+    return {"train": read_pstance(folder / f"raw_train_{which}.csv"),
+            "dev": read_pstance(folder / f"raw_val_{which}.csv"),
+            "test": read_pstance(folder / f"raw_test_{which}.csv")}
+
+
+# --------------------------------------------------------------------------- NewsMTSC
+
+_NEWSMTSC_LABELS = {2.0: CONDEMN, 4.0: NEUTRAL, 6.0: SUPPORT}
+NEWS_AUTHOR = "the article"
+
+
+def read_newsmtsc(path: str | Path) -> list[StancePair]:
+    """NewsMTSC: sentiment of a news sentence toward a person, one pair per target mention.
+
+    There is no explicit actor: the actor is the text itself (``"the article"``) and the
+    target the mentioned person, whose mention offsets become ``target_spans``.
+    """
+    import json
+
+    path = Path(path)
+    pairs = []
+    with _open_text(path) as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                text = row["sentence_normalized"]
+                for k, t in enumerate(row["targets"]):
+                    label = _NEWSMTSC_LABELS.get(float(t["polarity"]))
+                    if label is None:
+                        raise DataError(f"unknown polarity {t['polarity']!r}; expected 2, 4 or 6",
+                                        path=str(path), line=lineno, field="polarity")
+                    span = (int(t["from"]), int(t["to"]))
+                    pairs.append(StancePair(
+                        id=f"{path.stem}:{lineno}:{k}", actor=NEWS_AUTHOR, target=t["mention"],
+                        text=text, label=label, doc_id=f"{path.stem}:{lineno}",
+                        target_spans=(span,) if 0 <= span[0] < span[1] <= len(text) else (),
+                        meta={"corpus": "newsmtsc"}))
+            except (KeyError, TypeError, ValueError) as exc:
+                if isinstance(exc, DataError):
+                    raise
+                raise DataError(f"malformed NewsMTSC row ({exc!r})", path=str(path),
+                                line=lineno) from None
+    return pairs
+
+
+def _newsmtsc_splits(cfg) -> dict[str, list[StancePair]]:
+    folder = corpus_dir("newsmtsc", cfg.path)
+    return {"train": read_newsmtsc(folder / "train.jsonl"),
+            "test_rw": read_newsmtsc(folder / "devtest_rw.jsonl"),
+            "test_mt": read_newsmtsc(folder / "devtest_mt.jsonl")}
+
+
+# --------------------------------------------------------------------------- GWSD
+
+GWSD_TARGET = "global warming is a serious concern"
+_GWSD_LABELS = {"agree": SUPPORT, "neutral": NEUTRAL, "disagree": CONDEMN}
+
+
+def read_gwsd(path: str | Path) -> dict[str, list[StancePair]]:
+    """GWSD: ``{"pool": [...], "test": [...]}``; gold is the argmax of the authors' label-model
+    probabilities; the 250 screening rows (no probabilities) are dropped."""
+    import csv
+
+    path = Path(path)
+    out: dict[str, list[StancePair]] = {"pool": [], "test": []}
+    with _open_text(path) as fh:
+        reader = csv.DictReader(fh, delimiter="\t")
+        for i, row in enumerate(reader, start=2):
+            probs = {k: row.get(k, "") for k in _GWSD_LABELS}
+            if not all((v or "").strip() for v in probs.values()):
+                continue  # a screening sentence: documented in SOURCE.md, not a data error
+            try:
+                best = max(probs, key=lambda k: float(probs[k]))
+            except ValueError:
+                raise DataError(f"expected numeric probabilities, found {probs}", path=str(path),
+                                line=i) from None
+            split = "test" if row.get("in_held_out_test", "").strip() == "True" else "pool"
+            out[split].append(StancePair(
+                id=row.get("guid") or f"gwsd:{i}", actor="the author or quoted source",
+                target=GWSD_TARGET, text=row["sentence"], label=_GWSD_LABELS[best],
+                doc_id=f"gwsd:{row.get('batch', '')}:{row.get('sent_id', i)}",
+                meta={"corpus": "gwsd"}))
+    return out
+
+
+def _gwsd_splits(cfg) -> dict[str, list[StancePair]]:
+    parts = read_gwsd(corpus_dir("gwsd", cfg.path) / "GWSD.tsv")
+    return {"train": parts["pool"], "test": parts["test"]}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _open_text(path: Path):
+    if not path.is_file():
+        raise DataError("file not found", path=str(path))
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+def _read_lines(path: Path) -> list[str]:
+    with _open_text(path) as fh:
+        return [line.rstrip("\r\n") for line in fh]
