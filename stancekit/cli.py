@@ -1,4 +1,4 @@
-"""The `stancekit` command: train, evaluate, predict.
+"""The `stancekit` command: train, evaluate, predict, report.
 
 Each subcommand parses its arguments, logs the resolved config, builds the objects and
 runs. User errors print one line (file, line, field, what was expected) and exit 2;
@@ -58,7 +58,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default=None, help="directory for metrics.json and metrics.md "
                    "(default: MODEL/eval)")
     p.add_argument("--no-baselines", action="store_true", help="skip majority and TF-IDF + LR")
+    p.add_argument("--report", default=None, metavar="DIR",
+                   help="also write a self-contained HTML report (DIR/index.html)")
+    p.add_argument("--target-precision", type=float, default=0.95,
+                   help="choose the abstention threshold reaching this precision on dev "
+                        "(default 0.95)")
+    p.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+                   help="bootstrap resamples for intervals and paired comparisons (0: none)")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("report", help="draw the actor x target stance heat map of predictions")
+    p.add_argument("--input", required=True,
+                   help="article-level predictions (`stancekit predict --actors` output) or a "
+                        "stance table (--table output): JSONL, CSV or Parquet")
+    p.add_argument("--output", required=True, metavar="DIR", help="writes DIR/index.html")
+    p.add_argument("--title", default="stancekit stance map")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("predict", help="predict stances for a file of pairs or of articles")
     p.add_argument("--model", required=True, help="model directory")
@@ -82,7 +97,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--rejects", default=None, help="write bad input rows here instead of failing")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
-    p.add_argument("--backend", default="torch", choices=["torch", "torch-int8"])
+    p.add_argument("--backend", default="torch",
+                   choices=["torch", "torch-int8", "onnx", "onnx-int8"],
+                   help="torch fp32, dynamic int8 (torch), or ONNX Runtime fp32/int8 (extra 'onnx')")
+    p.add_argument("--num-shards", type=int, default=1,
+                   help="split the input deterministically into N shards (by id hash)")
+    p.add_argument("--shard-index", type=int, default=0, help="which shard this process handles")
+    p.add_argument("--chunk-size", type=int, default=2048,
+                   help="pairs sorted and committed together (resume granularity)")
+    p.add_argument("--abstain-below", type=float, default=None, metavar="P",
+                   help="flag predictions whose top probability is below P as abstained "
+                        "(label kept); `stancekit evaluate` reports the P that reaches a "
+                        "precision on dev")
     p.set_defaults(func=cmd_predict)
     return parser
 
@@ -113,13 +139,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .config import config_from_dict
     from .data.readers import PairReader
     from .data.sources import load_splits
-    from .evaluation import evaluate, summary_markdown, write_results
+    from .evaluation import analyze, summary_markdown, write_analysis
     from .labels import LabelScheme
     from .prediction import StanceClassifier
 
+    if not 0.0 < args.target_precision <= 1.0:
+        raise StanceKitError(f"--target-precision: expected a value in (0, 1], found "
+                             f"{args.target_precision}")
+    if args.bootstrap < 0:
+        raise StanceKitError(f"--bootstrap: expected 0 or more resamples, found {args.bootstrap}")
     clf = StanceClassifier.from_pretrained(args.model)
     config = config_from_dict(clf.meta["config"], source=f"{args.model}/stancekit.json")
-    train_pairs = None
     if args.data:
         try:
             scheme = LabelScheme(args.label_scheme)
@@ -129,17 +159,38 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         splits = {Path(f).stem: reader.read(f) for f in args.data}
     else:
         splits = load_splits(config.data)
-    if not args.no_baselines:
+    # train (baselines) and dev (abstention threshold) come from the model's own data
+    own = splits
+    if args.data and ("train" not in splits or "dev" not in splits):
         try:
-            train_pairs = splits.get("train") or load_splits(config.data).get("train")
+            own = load_splits(config.data)
         except StanceKitError as err:
-            logger.warning("baselines skipped: the model's train data cannot be loaded (%s)", err)
+            own = {}
+            logger.warning("the model's train/dev data cannot be loaded (%s): no baselines and "
+                           "no abstention threshold chosen on dev", err)
+    train_pairs = None if args.no_baselines else (splits.get("train") or own.get("train"))
+    dev_pairs = splits.get("dev") or own.get("dev")
     splits = {k: v for k, v in splits.items() if k not in ("train", "dev")} or splits
-    results = evaluate(clf, splits, train_pairs=train_pairs)
+    analyses = analyze(clf, splits, train_pairs=train_pairs, dev_pairs=dev_pairs,
+                       target_precision=args.target_precision, n_resamples=args.bootstrap)
     out = Path(args.output or Path(args.model) / "eval")
-    json_path, _ = write_results(results, out)
-    print(summary_markdown(results))
-    print(f"metrics written to {json_path}")
+    paths = write_analysis(analyses, out)
+    print(summary_markdown({name: a.metrics for name, a in analyses.items()}))
+    print(f"metrics written to {paths[0]}")
+    if args.report:
+        from .report import write_evaluation_report
+
+        page = write_evaluation_report(analyses, args.report, model_meta=clf.meta,
+                                       model_path=str(args.model))
+        print(f"report written to {page}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_stance_report
+
+    page = write_stance_report(args.input, args.output, title=args.title)
+    print(f"report written to {page}")
     return 0
 
 
@@ -149,13 +200,22 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise StanceKitError(f"--batch-size: expected a positive integer, found {args.batch_size}")
+    if args.abstain_below is not None and not 0.0 <= args.abstain_below <= 1.0:
+        raise StanceKitError(f"--abstain-below: expected a probability in [0, 1], found "
+                             f"{args.abstain_below}")
+    if args.chunk_size < 1:
+        raise StanceKitError(f"--chunk-size: expected a positive integer, found {args.chunk_size}")
+    if args.num_shards < 1 or not 0 <= args.shard_index < args.num_shards:
+        raise StanceKitError(f"--shard-index/--num-shards: expected 0 <= index < shards, found "
+                             f"{args.shard_index} of {args.num_shards}")
     clf = StanceClassifier.from_pretrained(args.model, backend=args.backend)
     articles_only = (args.table, args.pairs_output, args.by, args.discover)
     if args.actors or args.articles or looks_like_articles(args.input):
         counts = predict_articles(
             clf, args.input, args.output, actors_path=args.actors, table_path=args.table,
             pairs_path=args.pairs_output, by=args.by, discover=args.discover,
-            rejects=args.rejects, batch_size=args.batch_size, overwrite=args.overwrite)
+            rejects=args.rejects, batch_size=args.batch_size, overwrite=args.overwrite,
+            abstain_below=args.abstain_below)
         print(f"articles {counts['articles']} ({counts['articles_without_actors']} without a "
               f"known actor), evidence windows {counts['pairs']}, stances {counts['stances']} "
               f"rejected {counts['rejected']} -> {args.output}" + (f", table -> {args.table}" if args.table else ""))
@@ -164,9 +224,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise StanceKitError("--table, --by, --pairs-output and --discover apply to articles; "
                              f"{args.input} holds pairs (rows with an 'actor' field)")
     counts = predict_file(clf, args.input, args.output, batch_size=args.batch_size,
-                          rejects=args.rejects, overwrite=args.overwrite)
-    print(f"read {counts['read']}, predicted {counts['predicted']}, rejected {counts['rejected']}"
-          f" -> {args.output}")
+                          rejects=args.rejects, overwrite=args.overwrite,
+                          abstain_below=args.abstain_below, num_shards=args.num_shards,
+                          shard_index=args.shard_index, chunk_size=args.chunk_size)
+    resumed = f" (resumed after {counts['resumed_after']})" if counts["resumed_after"] else ""
+    print(f"read {counts['read']}, predicted {counts['predicted']}{resumed}, rejected "
+          f"{counts['rejected']} -> {args.output}")
     return 0
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
+import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +61,9 @@ class EncodingConfig:
     actor_markers: tuple[str, str] = _opt(("[A]", "[/A]"), help="tokens around actor mentions")
     target_markers: tuple[str, str] = _opt(("[T]", "[/T]"), help="tokens around target mentions")
     max_length: int = _opt(256, help="token limit of one encoded pair", min=16, max=4096)
+    target_match: str = _opt("exact", help="target mentions: exact names, or also the target's "
+                             "content words (\"the shelling of Arpatak\" marks \"shelling\")",
+                             choices=("exact", "words"))
 
 
 @dataclass(frozen=True)
@@ -74,13 +79,13 @@ class TrainConfig:
     early_stopping_patience: int = _opt(2, help="evaluations without dev macro-F1 gain", min=0)
     evals_per_epoch: int = _opt(1, help="dev evaluations (and checkpoints) per epoch", min=1)
     group_by_length: bool = _opt(True, help="length-grouped sampling (faster on CPU)")
-    seed: int = _opt(42, help="seed of everything random")
+    seed: int = _opt(42, help="seed of everything random", min=0, max=2**32 - 1)
     stack_lexical: bool = _opt(False, help="stack a TF-IDF model's probabilities with the "
                                "transformer's, fitted on dev")
     collapse_retries: int = _opt(1, help="restarts at half the learning rate when training "
                                  "collapses to one class", min=0)
     resume: bool = _opt(True, help="resume from the last checkpoint in output_dir")
-    max_steps: int = _opt(-1, help="stop after this many steps (-1: use epochs)")
+    max_steps: int = _opt(-1, help="stop after this many steps (-1: use epochs)", min=-1)
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,9 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -
     Raises:
         ConfigError: Listing every problem found (unknown keys, wrong types, out of range).
     """
+    if isinstance(overrides, str):
+        raise ConfigError(f"overrides: expected a list of 'section.key=value' strings, found the "
+                          f"string {overrides!r}; pass [{overrides!r}]")
     raw: dict[str, Any] = {}
     source = "defaults"
     if path is not None:
@@ -130,8 +138,14 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -
             raise ConfigError(f"{path}: config file not found")
         try:
             loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc})") \
+                from None
+        except (yaml.YAMLError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            # PyYAML raises ValueError for an escape such as "\U0011ffff" (beyond Unicode)
+            # and RecursionError for nesting deeper than the interpreter's stack
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+            raise ConfigError(f"{path}: not valid YAML ({reason})") from None
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
@@ -147,7 +161,7 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -
         section, _, name = key.strip().partition(".")
         try:
             parsed = yaml.safe_load(value) if value.strip() else None
-        except yaml.YAMLError:
+        except (yaml.YAMLError, ValueError, RecursionError):
             parsed = value
         raw.setdefault(section, {})
         if not isinstance(raw[section], dict):
@@ -160,6 +174,9 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -
 def config_from_dict(raw: Mapping[str, Any], *, source: str = "config",
                      problems: list[str] | None = None) -> Config:
     problems = list(problems or [])
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{source}: expected a mapping of sections {sorted(_SECTION_TYPES)}, "
+                          f"found {type(raw).__name__}")
     sections: dict[str, Any] = {}
     for name in raw:
         if name not in _SECTION_TYPES:
@@ -179,7 +196,7 @@ def config_from_dict(raw: Mapping[str, Any], *, source: str = "config",
                 # YAML 1.1 reads 3e-5 (no dot) as a string; take it as the number meant
                 with contextlib.suppress(ValueError):
                     value = float(value)
-            error = _check(known[key], value)
+            error = _check(known[key], value) or _check_value(name, key, value)
             if error:
                 problems.append(f"{name}.{key}: {error}")
                 continue
@@ -207,7 +224,10 @@ def _check(f: dataclasses.Field, value: Any) -> str | None:
     if isinstance(value, bool) and bool not in accepted:
         return f"expected {f.type}, found a boolean {value!r}"
     if not isinstance(value, accepted):
-        return f"expected {f.type}, found {type(value).__name__} {value!r}"
+        found = "no value" if value is None else f"{type(value).__name__} {value!r}"
+        return f"expected {f.type}, found {found}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"expected a finite number, found {value!r}"
     meta = f.metadata
     if meta.get("choices") and value not in meta["choices"]:
         return f"expected one of {list(meta['choices'])}, found {value!r}"
@@ -216,10 +236,43 @@ def _check(f: dataclasses.Field, value: Any) -> str | None:
             return f"expected a value >= {meta['min']}, found {value!r}"
         if meta.get("max") is not None and value > meta["max"]:
             return f"expected a value <= {meta['max']}, found {value!r}"
-    if f.type.startswith("tuple") and (len(value) != 2 or not all(isinstance(v, str) for v in value)):
-        return f"expected two strings, found {value!r}"
+    if f.type.startswith("tuple") and (len(value) != 2 or not all(
+            isinstance(v, str) and v.strip() == v and v for v in value)):
+        return f"expected two non-empty strings without spaces around them, found {value!r}"
     if isinstance(value, dict) and not all(isinstance(k, str) for k in value):
         return f"expected string keys, found {value!r}"
+    return None
+
+
+def _check_value(section: str, key: str, value: Any) -> str | None:
+    """Checks beyond type and range, for the keys whose values have a grammar of their own."""
+    if (section, key) == ("encoding", "template"):
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(value) if f is not None]
+        except ValueError as exc:
+            return f"not a valid template ({exc}); write fields as {{actor}} and {{target}}"
+        bad = [f for f in fields if f not in ("actor", "target")]
+        if bad:
+            return (f"unknown template fields {['{' + f + '}' for f in bad]}; a template may use "
+                    "only {actor} and {target}")
+    if (section, key) == ("data", "label_scheme"):
+        from .labels import LabelScheme
+
+        try:
+            LabelScheme(value)
+        except (KeyError, ValueError) as exc:
+            return str(exc.args[0] if exc.args else exc)
+    if (section, key) == ("data", "columns"):
+        from .data.readers import FIELDS
+
+        unknown = sorted(set(value) - set(FIELDS))
+        if unknown:
+            return f"unknown fields {unknown}; the fields that can be mapped are {list(FIELDS)}"
+        if not all(isinstance(v, str) and v.strip() for v in value.values()):
+            return f"expected column names as non-empty strings, found {value!r}"
+    if (section, key) == ("train", "output_dir") and Path(value).name in ("", ".", ".."):
+        return (f"expected a path that ends in the model directory's own name, found {value!r} "
+                "(it would replace its parent), e.g. models/my-model")
     return None
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .config import EncodingConfig
-from .data.actors import find_spans, surface_forms
+from .data.actors import content_word_spans, find_spans, surface_forms
 from .data.records import Span, StancePair
 from .labels import LABEL2ID
 
@@ -44,6 +44,8 @@ class PairEncoder:
             pair.text, surface_forms(pair.actor, pair.meta.get("actor_aliases", ())))
         target = list(pair.target_spans) or find_spans(
             pair.text, surface_forms(pair.target, pair.meta.get("target_aliases", ())), taken=actor)
+        if not target and self.config.target_match == "words":
+            target = content_word_spans(pair.text, pair.target, taken=actor)
         return mark(pair.text, actor, target, self.config.actor_markers, self.config.target_markers)
 
     def texts(self, pairs: Sequence[StancePair]) -> tuple[list[str], list[str]]:

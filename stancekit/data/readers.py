@@ -10,12 +10,13 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from ..labels import LABELS, LabelScheme
 from .records import StancePair
 
@@ -24,6 +25,12 @@ REQUIRED = ("actor", "target", "text")
 FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv",
            ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 MAX_TEXT_CHARS = 200_000
+# csv's own limit (131,072 characters a field) is below MAX_TEXT_CHARS; raise it so that a
+# long text gets the text-length error with its line, not csv's "field larger than field limit".
+CSV_FIELD_LIMIT = 64 * MAX_TEXT_CHARS
+# JSON may spell half a surrogate pair as "\ud800": Python reads it into a str that cannot
+# be written as UTF-8 later (outputs, rejects file), so such a line is refused as it is read
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def detect_format(path: str | Path) -> str:
@@ -64,8 +71,8 @@ def iter_records(path: str | Path, fmt: str | None = None, *, bad_rows: str = "r
                     yield lineno, row
             else:
                 yield from _iter_csv(lines, path, delimiter="\t" if fmt == "tsv" else ",")
-    except PermissionError as exc:
-        raise DataError(f"cannot read the file ({exc.strerror})", path=str(path)) from None
+    except OSError as exc:  # unreadable: permissions, I/O errors
+        raise DataError(f"cannot read the file ({exc.strerror or exc})", path=str(path)) from None
 
 
 def _decoded_lines(fh: Any, path: Path) -> Iterator[str]:
@@ -86,10 +93,17 @@ def _iter_jsonl(lines: Iterator[str], path: Path) -> Iterator[tuple[int, dict | 
             continue
         try:
             row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            hint = "" if line.endswith("\n") else " (the last line looks truncated)"
-            err = DataError(f"invalid JSON: {exc.msg} at column {exc.colno}{hint}",
-                            path=str(path), line=lineno)
+        except (ValueError, RecursionError) as exc:
+            # ValueError also covers JSONDecodeError and integers too long to convert;
+            # RecursionError: nesting deeper than the parser's stack
+            if isinstance(exc, json.JSONDecodeError):
+                hint = "" if line.endswith("\n") else " (the last line looks truncated)"
+                reason = f"{exc.msg} at column {exc.colno}{hint}"
+            elif isinstance(exc, RecursionError):
+                reason = "nested too deeply to parse"
+            else:
+                reason = str(exc).split(";")[0]
+            err = DataError(f"invalid JSON: {reason}", path=str(path), line=lineno)
             err.raw = line.rstrip("\n")
             yield lineno, err
             continue
@@ -97,27 +111,54 @@ def _iter_jsonl(lines: Iterator[str], path: Path) -> Iterator[tuple[int, dict | 
             yield lineno, DataError(f"expected a JSON object per line, found {type(row).__name__}",
                                     path=str(path), line=lineno)
             continue
+        if _SURROGATE_ESCAPE.search(line):
+            try:
+                json.dumps(row, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError as exc:
+                err = DataError(f"invalid JSON: the escape {exc.object[exc.start]!r} is half a "
+                                "surrogate pair, not a character", path=str(path), line=lineno)
+                err.raw = line.rstrip("\n")
+                yield lineno, err
+                continue
         yield lineno, row
 
 
 def _iter_csv(lines: Iterator[str], path: Path, delimiter: str) -> Iterator[tuple[int, dict]]:
-    reader = csv.reader(lines, delimiter=delimiter)
-    header = next(reader, None)
-    if header is None:
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
+    # strict: an unterminated quote (a truncated file) is an error, not one endless field
+    rows = _csv_rows(csv.reader(lines, delimiter=delimiter, strict=True), path)
+    first = next(rows, None)
+    if first is None:
         return
-    header = [h.strip() for h in header]
+    header = [h.strip() for h in first[1]]
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         raise DataError(f"the header repeats the columns {dupes}", path=str(path), line=1)
-    start = reader.line_num + 1
-    for cells in reader:
-        lineno, start = start, reader.line_num + 1
+    for lineno, cells in rows:
         if not cells or all(not c.strip() for c in cells):
             continue
         if len(cells) != len(header):
             raise DataError(f"expected {len(header)} columns as in the header, found {len(cells)}",
                             path=str(path), line=lineno)
         yield lineno, dict(zip(header, cells))
+
+
+def _csv_rows(reader: Any, path: Path) -> Iterator[tuple[int, list[str]]]:
+    """``(first line, cells)`` of each record (a quoted cell may span lines); a csv error
+    names the line where the bad record starts."""
+    start = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            reason = str(exc)
+            if "unexpected end of data" in reason:
+                reason = "a quoted field is never closed (the file looks truncated)"
+            raise DataError(f"not valid CSV: {reason}", path=str(path), line=start) from None
+        yield start, cells
+        start = reader.line_num + 1
 
 
 def _iter_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -128,8 +169,17 @@ def _iter_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise DataError(f"not a readable Parquet file ({exc})", path=str(path)) from None
     row = 0
-    for batch in pf.iter_batches(batch_size=4096):
-        for rec in batch.to_pylist():
+    batches = pf.iter_batches(batch_size=4096)
+    while True:
+        try:
+            batch = next(batches, None)
+            records = [] if batch is None else batch.to_pylist()
+        except Exception as exc:  # a damaged page or column chunk, strings that are not UTF-8
+            raise DataError(f"not a readable Parquet file after row {row} ({exc})",
+                            path=str(path)) from None
+        if batch is None:
+            return
+        for rec in records:
             row += 1
             yield row, rec
 
@@ -161,12 +211,18 @@ class PairReader:
 
     def __post_init__(self) -> None:
         if self.on_error not in ("raise", "reject"):
-            raise ValueError(f"on_error must be 'raise' or 'reject', found {self.on_error!r}")
+            raise ConfigError(f"on_error: expected 'raise' or 'reject', found {self.on_error!r}")
         if self.on_error == "reject" and self.rejects_path is None:
-            raise ValueError("on_error='reject' needs a rejects_path to write rejected rows to")
+            raise ConfigError("on_error='reject' needs a rejects_path to write rejected rows to")
         unknown = sorted(set(self.columns) - set(FIELDS))
         if unknown:
-            raise ValueError(f"column mapping names unknown fields {unknown}; fields are {FIELDS}")
+            raise ConfigError(f"column mapping names unknown fields {unknown}; fields are "
+                              f"{list(FIELDS)}")
+        if self.rejects_path is not None:
+            parent = Path(self.rejects_path).parent
+            if not parent.is_dir():  # fail now, not at the first bad row
+                raise DataError("the directory of the rejects file does not exist",
+                                path=str(parent))
 
     def read(self, path: str | Path) -> list[StancePair]:
         return list(self.iter(path))
@@ -190,7 +246,7 @@ class PairReader:
                     if self.on_error == "raise":
                         raise
                     if rejects is None:
-                        rejects = open(self.rejects_path, "a", encoding="utf-8")  # noqa: SIM115
+                        rejects = _open_rejects(self.rejects_path)
                     self.counts["rejected"] += 1
                     raw = _jsonable(row) if isinstance(row, dict) else getattr(err, "raw", None)
                     rejects.write(json.dumps({"path": str(path), "line": lineno, "field": err.field,
@@ -220,7 +276,7 @@ class PairReader:
                            + (" (map it with columns.{0}=...)".format(name)), name)
             value = row[col]
             if _missing(value):
-                raise fail("expected a non-empty value, found an empty one", name)
+                raise fail(f"expected a non-empty value, found {_describe_missing(value)}", name)
             if not isinstance(value, str):
                 raise fail(f"expected a string, found {type(value).__name__} {value!r}", name)
             if name == "text" and len(value) > MAX_TEXT_CHARS:
@@ -257,12 +313,26 @@ class PairReader:
                 from None
 
 
+def _open_rejects(path: str | Path) -> TextIO:
+    try:
+        return open(path, "a", encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise DataError(f"cannot write the rejects file ({exc.strerror or exc})",
+                        path=str(path)) from None
+
+
 def _missing(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
     return isinstance(value, str) and not value.strip()
+
+
+def _describe_missing(value: Any) -> str:
+    if value is None:
+        return "null"
+    return "NaN" if isinstance(value, float) else "an empty one"
 
 
 def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -50,8 +50,14 @@ class StancePair:
         if self.label is not None and self.label not in LABELS:
             raise DataError(f"expected one of {list(LABELS)}, found {self.label!r}", field="label")
         for name in ("actor_spans", "target_spans"):
+            if not isinstance(getattr(self, name), (tuple, list)):
+                raise DataError(f"expected a tuple of (start, end) spans, found "
+                                f"{type(getattr(self, name)).__name__}", field=name)
             for span in getattr(self, name):
-                if not (len(span) == 2 and 0 <= span[0] < span[1] <= len(self.text)):
+                if not _is_offsets(span):
+                    raise DataError(f"expected a span as [start, end] character offsets, found "
+                                    f"{span!r}", field=name)
+                if not 0 <= span[0] < span[1] <= len(self.text):
                     raise DataError(f"span {span!r} is outside the text (length {len(self.text)})",
                                     field=name)
 
@@ -60,18 +66,24 @@ class StancePair:
         """Build a pair from a plain dict with the field names above (extra keys go to ``meta``)."""
         known = {"id", "actor", "target", "text", "label", "doc_id", "actor_spans", "target_spans",
                  "meta"}
+        if not isinstance(row, Mapping):
+            raise DataError(f"expected a mapping of fields, found {type(row).__name__}")
         missing = [k for k in ("actor", "target", "text") if k not in row]
         if missing:
             raise DataError(f"expected the fields ['actor', 'target', 'text'], but {missing} "
-                            f"missing; found {sorted(row)}", field=missing[0])
-        meta = dict(row.get("meta") or {})
+                            f"missing; found {sorted(map(str, row))}", field=missing[0])
+        raw_meta = row.get("meta") or {}
+        if not isinstance(raw_meta, Mapping):
+            raise DataError(f"expected an object of extra fields, found {type(raw_meta).__name__}",
+                            field="meta")
+        meta = dict(raw_meta)
         meta.update({k: v for k, v in row.items() if k not in known})
         return cls(
             id=str(row.get("id", "")) or _auto_id(row),
             actor=row["actor"], target=row["target"], text=row["text"],
             label=row.get("label"), doc_id=row.get("doc_id"),
-            actor_spans=tuple(tuple(s) for s in row.get("actor_spans") or ()),
-            target_spans=tuple(tuple(s) for s in row.get("target_spans") or ()),
+            actor_spans=_spans(row.get("actor_spans"), "actor_spans"),
+            target_spans=_spans(row.get("target_spans"), "target_spans"),
             meta=meta,
         )
 
@@ -89,6 +101,22 @@ class StancePair:
         if self.meta:
             out["meta"] = dict(self.meta)
         return out
+
+
+def _is_offsets(span: Any) -> bool:
+    return (isinstance(span, (tuple, list)) and len(span) == 2
+            and all(isinstance(x, int) and not isinstance(x, bool) for x in span))
+
+
+def _spans(value: Any, name: str) -> tuple[Span, ...]:
+    """Spans from a file: a list of ``[start, end]`` pairs of integer character offsets."""
+    if value is None or (isinstance(value, str) and not value.strip()):  # an empty CSV cell
+        return ()
+    if not isinstance(value, (list, tuple)) or \
+            not all(isinstance(s, (list, tuple)) and len(s) == 2 for s in value):
+        raise DataError(f"expected a list of [start, end] character offsets, found {value!r:.80}",
+                        field=name)
+    return tuple((s[0], s[1]) for s in value)
 
 
 def _auto_id(row: Mapping[str, Any]) -> str:

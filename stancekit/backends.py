@@ -1,0 +1,136 @@
+"""Inference backends beside plain torch: ONNX Runtime, fp32 or dynamic int8.
+
+The exported graph is cached inside the model directory (``onnx/model.onnx`` and
+``onnx/model-int8.onnx``), written atomically, and reused while it is newer than the
+weights. A read-only model directory falls back to a cache under the user's cache dir.
+`OnnxModel` is called like a transformers model (``model(**batch).logits``), so the
+predictor's batching code is the same for every backend.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ModelError
+
+logger = logging.getLogger(__name__)
+
+ONNX_DIR = "onnx"
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+@dataclass
+class _Output:
+    logits: Any
+
+
+class OnnxModel:
+    """An ONNX Runtime session behind the ``model(**batch).logits`` interface."""
+
+    def __init__(self, path: Path, *, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.input_names = [i.name for i in self.session.get_inputs()]
+        self.path = path
+
+    def __call__(self, **batch: Any) -> _Output:
+        import torch
+
+        feed = {name: batch[name].numpy() for name in self.input_names if name in batch}
+        if "token_type_ids" in self.input_names and "token_type_ids" not in feed:
+            feed["token_type_ids"] = batch["input_ids"].new_zeros(batch["input_ids"].shape).numpy()
+        (logits,) = self.session.run(["logits"], feed)
+        return _Output(torch.from_numpy(logits))
+
+    def eval(self) -> OnnxModel:
+        return self
+
+
+def onnx_model(model_dir: Path, torch_model: Any, tokenizer: Any, *, quantize: bool) -> OnnxModel:
+    """Export (once) and load the ONNX graph of a model directory."""
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        raise ModelError("the onnx backends need onnxruntime and onnx: "
+                         "pip install 'stancekit[onnx]'") from None
+    folder = _cache_dir(model_dir)
+    fp32 = folder / "model.onnx"
+    # the cache is tied to the weights it was exported from: a graph that arrived with a
+    # model directory, or one left from older weights, is never used in their place
+    stamp = folder / "weights.sha256"
+    digest = _sha256(model_dir / "model.safetensors")
+    if not fp32.is_file() or not stamp.is_file() or stamp.read_text().strip() != digest:
+        logger.info("exporting %s to ONNX (cached in %s)", model_dir, folder)
+        for old in folder.glob("*.onnx"):
+            old.unlink()
+        _export(torch_model, tokenizer, fp32)
+        stamp.write_text(digest + "\n")
+    target = fp32
+    if quantize:
+        target = folder / "model-int8.onnx"
+        if not target.is_file() or target.stat().st_mtime < fp32.stat().st_mtime:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
+            os.replace(tmp, target)
+    return OnnxModel(target)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _cache_dir(model_dir: Path) -> Path:
+    folder = model_dir / ONNX_DIR
+    try:
+        folder.mkdir(exist_ok=True)
+        probe = folder / f".probe-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+        return folder
+    except OSError:
+        key = hashlib.sha1(str(model_dir.resolve()).encode()).hexdigest()[:16]
+        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+        folder = base / "stancekit" / "onnx" / key
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+
+def _export(model: Any, tokenizer: Any, out: Path) -> None:
+    import torch
+
+    sample = tokenizer(["an actor on a target"], ["a sentence of text"], return_tensors="pt")
+    names = [n for n in INPUTS if n in sample]
+    args = tuple(sample[n] for n in names)
+    axes = {n: {0: "batch", 1: "sequence"} for n in names}
+    axes["logits"] = {0: "batch"}
+
+    class Logits(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
+            return self.inner(**dict(zip(names, tensors))).logits
+
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    with torch.inference_mode():
+        torch.onnx.export(Logits(model).eval(), args, str(tmp), input_names=names,
+                          output_names=["logits"], dynamic_axes=axes, opset_version=17,
+                          dynamo=False)
+    os.replace(tmp, out)

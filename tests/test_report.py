@@ -1,0 +1,168 @@
+"""HTML reports: the evaluation page and the actor x target stance map, self-contained, and
+rendered in headless Chromium as a person would see them."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import synthetic_pairs
+from test_calibration import make_model_dir
+
+from stancekit import StanceClassifier
+from stancekit.aggregation import aggregate, stance_table, write_rows
+from stancekit.cli import main
+from stancekit.errors import DataError
+from stancekit.evaluation import analyze
+from stancekit.prediction import Prediction
+from stancekit.report import read_stance_rows, write_evaluation_report, write_stance_report
+
+SECTIONS = ("Headline", "Calibration", "Abstention", "confusion matrix", "reliability diagram",
+            "risk-coverage curve", "Slices", "per target", "per actor", "per source corpus",
+            "per text length", "Most confident mistakes", "Least confident right answers")
+
+
+def domain_pairs(n: int, seed: int = 0):
+    return [dataclasses.replace(p, meta={"domain": ["courts", "trade"][i % 2]})
+            for i, p in enumerate(synthetic_pairs(n, seed=seed))]
+
+
+@pytest.fixture(scope="module")
+def evaluation_page(tiny_encoder: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("report")
+    clf = StanceClassifier.from_pretrained(make_model_dir(tiny_encoder, d / "model"))
+    analyses = analyze(clf, {"test": domain_pairs(45, seed=2)}, train_pairs=domain_pairs(60),
+                       dev_pairs=domain_pairs(30, seed=1), n_resamples=100)
+    return write_evaluation_report(analyses, d / "out", model_meta=clf.meta,
+                                   model_path=str(d / "model"))
+
+
+def images(page: str) -> list[bytes]:
+    return [base64.b64decode(m) for m in re.findall(r'src="data:image/png;base64,([^"]+)"', page)]
+
+
+def test_evaluation_report_has_every_section(evaluation_page: Path) -> None:
+    page = evaluation_page.read_text(encoding="utf-8")
+    for section in SECTIONS:
+        assert section in page, section
+    assert "real: the interval excludes 0" in page or "not distinguishable from 0" in page
+    assert "tfidf_lr" in page and "majority" in page
+    pngs = images(page)
+    assert len(pngs) == 3 and all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in pngs)
+    assert (evaluation_page.parent / "errors_test.csv").is_file()
+
+
+def test_reports_are_self_contained(evaluation_page: Path) -> None:
+    page = evaluation_page.read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
+    assert "<script" not in page and "@import" not in page and "url(" not in page
+
+
+def stance_rows(dated: bool = True) -> list[dict]:
+    """Article-level rows as `stancekit predict --actors` writes them."""
+    pairs, preds = [], []
+    stances = {("Iran", "the deal"): ["condemn", "condemn", "neutral", "support"],
+               ("France", "the deal"): ["support", "support", "support", "neutral"],
+               ("France", "the strike"): ["neutral", "condemn", "neutral", "neutral"],
+               ("Kenya", "the ruling"): ["support", "condemn", "support", "support"]}
+    for (actor, target), labels in stances.items():
+        for month, label in enumerate(labels, start=1):
+            pair = synthetic_pairs(1)[0]
+            meta = {"date": f"2024-{month:02d}-15"} if dated else {}
+            pairs.append(dataclasses.replace(pair, id=f"{actor}{month}", actor=actor,
+                                             target=target, doc_id=f"doc{month}", meta=meta))
+            probs = {lab: 0.1 for lab in ("support", "neutral", "condemn")}
+            probs[label] = 0.8
+            preds.append(Prediction(label, probs, pairs[-1].id, abstained=month == 4))
+    return [row.to_dict() for row in aggregate(pairs, preds)]
+
+
+def test_stance_report_from_article_predictions(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "table.jsonl"
+    write_rows(stance_rows(), src)
+    assert main(["report", "--input", str(src), "--output", str(tmp_path / "map")]) == 0
+    assert "report written to" in capsys.readouterr().out
+    page = (tmp_path / "map" / "index.html").read_text(encoding="utf-8")
+    assert len(images(page)) == 2  # the heat map and stance over time
+    assert "16 article-level stances, 4 articles, 3 actors, 3 targets" in page
+    assert "4 flagged abstained" in page
+    assert "Iran" in page and "the strike" in page and "Not drawn" not in page
+
+
+def test_stance_report_without_dates_draws_the_map_only(tmp_path: Path) -> None:
+    src = tmp_path / "table.jsonl"
+    write_rows(stance_rows(dated=False), src)
+    page = write_stance_report(src, tmp_path / "map").read_text(encoding="utf-8")
+    assert len(images(page)) == 1
+    assert "Not drawn: the rows have fewer than two dated periods." in page
+
+
+def test_stance_report_from_a_table_file(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    rows = [SimpleNamespace(**r) for r in stance_rows()]
+    src = write_rows(stance_table(rows, by="month"), tmp_path / "table.csv")
+    page = write_stance_report(src, tmp_path / "map").read_text(encoding="utf-8")
+    assert len(images(page)) == 2 and "a stance table of 16 rows" in page
+
+
+def test_stance_report_input_errors(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"actor": "Iran", "target": "the deal"}) + "\n")
+    expected = (r"bad.jsonl:1 field 'label': expected article-level predictions with the "
+                r"fields \['actor', 'target', 'label'\]")
+    with pytest.raises(DataError, match=expected):
+        read_stance_rows(bad)
+    bad.write_text(json.dumps({"actor": "Iran", "target": "the deal", "label": "FAVOR"}) + "\n")
+    with pytest.raises(DataError, match=r"field 'label': expected one of \['support', 'neutral', "
+                                        r"'condemn'\], found 'FAVOR'"):
+        read_stance_rows(bad)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert main(["report", "--input", str(empty), "--output", str(tmp_path / "x")]) == 2
+    assert "empty.jsonl: no rows to draw" in capsys.readouterr().err
+
+
+def find_chromium() -> str | None:
+    return next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
+                 if shutil.which(n)), None)
+
+
+def screenshot(page: Path, png: Path, height: int = 2600) -> None:
+    browser = find_chromium()
+    if browser is None:
+        pytest.skip("headless check needs Chromium: `apt-get install chromium` (Debian) or put "
+                    "chromium/google-chrome on PATH")
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    f"--user-data-dir={png.parent / 'chromium-profile'}",
+                    f"--window-size=1280,{height}", f"--screenshot={png}", page.as_uri()],
+                   check=True, capture_output=True, timeout=120)
+
+
+def painted_share(png: Path) -> float:
+    """Share of pixels that are not the page's white background."""
+    from matplotlib.image import imread
+
+    pixels = imread(png)[..., :3]
+    return float((pixels.min(axis=2) < 0.9).mean())
+
+
+def test_evaluation_report_renders_in_chromium(evaluation_page: Path, tmp_path: Path) -> None:
+    png = tmp_path / "evaluation.png"
+    screenshot(evaluation_page, png)
+    assert png.stat().st_size > 50_000
+    assert painted_share(png) > 0.05  # tables and plots drawn, not a blank page
+
+
+def test_stance_report_renders_in_chromium(tmp_path: Path) -> None:
+    src = tmp_path / "table.jsonl"
+    write_rows(stance_rows(), src)
+    png = tmp_path / "map.png"
+    screenshot(write_stance_report(src, tmp_path / "map"), png, height=1400)
+    assert painted_share(png) > 0.05
