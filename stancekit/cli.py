@@ -125,6 +125,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     splits = load_splits(config.data)
     logger.info("splits: %s", {k: len(v) for k, v in splits.items()})
     out = train(config, splits)
+    if int(os.environ.get("RANK", "0")) != 0:  # torchrun/accelerate: rank 0 reports
+        return 0
     extra = {k: v for k, v in splits.items() if k not in ("train", "dev")}
     if extra and not args.no_eval:
         clf = StanceClassifier.from_pretrained(out)

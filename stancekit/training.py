@@ -62,10 +62,17 @@ def train(config: Config, splits: dict[str, list[StancePair]] | None = None) -> 
     train_pairs, dev_pairs = splits.get("train", []), splits.get("dev", [])
     _check_splits(train_pairs, dev_pairs)
     out = Path(tc.output_dir)
+    if out.exists() and not (out / META_FILE).is_file() and \
+            (not out.is_dir() or any(out.iterdir())):
+        raise StanceKitError(f"{out}: exists and is not a stancekit model directory; refusing to "
+                             "replace it (choose another train.output_dir)")
     work = out.with_name(out.name + ".work")
+    # Under torchrun/accelerate every process trains; only rank 0 locks and writes.
+    main_process = int(os.environ.get("RANK", "0")) == 0
     work.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    with _exclusive(work / ".lock"):
+    with _exclusive(work / ".lock") if main_process else contextlib.nullcontext():
+        _check_resumable(work, config, splits) if main_process else None
         majority = Counter(p.label for p in train_pairs).most_common(1)[0][0]
         floor = stance_metrics([p.label for p in dev_pairs], [majority] * len(dev_pairs))[PRIMARY_METRIC]
         result = None
@@ -85,6 +92,8 @@ def train(config: Config, splits: dict[str, list[StancePair]] | None = None) -> 
                 "train.learning_rate, add epochs, or check the labels")
         result["calibration"] = _calibrate(result, dev_pairs)
         meta = _describe(config, result, splits, floor, time.time() - started)
+        if not main_process:
+            return out
         _write_atomically(out, result, meta)
     shutil.rmtree(work, ignore_errors=True)
     logger.info("model written to %s (dev macro-F1 %.3f)", out,
@@ -118,11 +127,11 @@ def _fit(config: Config, train_pairs: list[StancePair], dev_pairs: list[StancePa
     set_seed(seed)
     source = resolve_encoder(config.model.name_or_path)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source)
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
         model = AutoModelForSequenceClassification.from_pretrained(
             source, num_labels=len(LABELS), id2label=ID2LABEL, label2id=LABEL2ID,
-            ignore_mismatched_sizes=True, use_safetensors=None)
-    except OSError as exc:
+            ignore_mismatched_sizes=True, use_safetensors=True, trust_remote_code=False)
+    except (OSError, ValueError) as exc:
         raise ModelError(f"cannot load the encoder {config.model.name_or_path!r} ({source}): {exc}. "
                          "Use a local directory, an installed packaged encoder "
                          "('packaged:all-MiniLM-L6-v2'), or a hub name with network access") from None
@@ -279,9 +288,34 @@ def _trainer_metrics(eval_pred: Any) -> dict[str, float]:
 
 
 def _last_checkpoint(work: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
+    """The newest complete checkpoint: one a kill cut half-written has no trainer_state.json,
+    which the Trainer writes last."""
+    if not work.is_dir():
+        return None
+    done = [p for p in work.glob("checkpoint-*")
+            if p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").is_file()]
+    return str(max(done, key=lambda p: int(p.name.split("-")[-1]))) if done else None
 
-    return get_last_checkpoint(str(work)) if work.is_dir() else None
+
+def _check_resumable(work: Path, config: Config, splits: dict[str, list[StancePair]]) -> None:
+    """Checkpoints are resumed only by the run that wrote them: same config, same data.
+    Anything else in the work directory is cleared (with a warning) before training."""
+    job = {"config": config.to_dict(), "data": {k: fingerprint(v) for k, v in splits.items()
+                                                if k in ("train", "dev")}}
+    record = work / "job.json"
+    if record.is_file():
+        try:
+            same = json.loads(record.read_text(encoding="utf-8")) == json.loads(json.dumps(job))
+        except (OSError, ValueError):
+            same = False
+        if same:
+            return
+    stale = [p for p in work.iterdir() if p.name not in (".lock", "job.json")]
+    if stale:
+        logger.warning("%s holds checkpoints of another config or data; starting afresh", work)
+        for p in stale:
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+    record.write_text(json.dumps(job), encoding="utf-8")
 
 
 @contextlib.contextmanager

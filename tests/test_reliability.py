@@ -7,9 +7,6 @@ the error (traceback) instead. `docs/reliability.md` lists every kind with the t
 proves it, including the kinds that tests/test_readers.py, test_config.py, test_cli.py,
 test_articles.py and test_training.py already cover.
 
-Tests marked ``xfail(strict=True)`` document a gap whose fix lies in a file this suite does
-not own; the reason names the fix. They turn into failures (XPASS) once it is made, as a
-reminder to drop the marker.
 """
 
 from __future__ import annotations
@@ -703,9 +700,6 @@ def test_ids_and_names_never_become_paths(model_dir: Path, tmp_path: Path) -> No
     assert not any("pwned" in p.name for p in tmp_path.parent.parent.rglob("*"))
 
 
-@pytest.mark.xfail(strict=True, reason="fix in stancekit/training.py: train() replaces an "
-                   "existing output_dir that is not a stancekit model directory (no "
-                   "stancekit.json) and deletes what was in it; it should refuse before training")
 def test_existing_directory_that_is_not_a_model_is_never_replaced(
         tiny_encoder: str, tmp_path: Path, monkeypatch, one_thread) -> None:
     import stancekit.training
@@ -931,9 +925,6 @@ def test_concurrent_run_on_the_same_output_is_refused(small_data, tmp_path: Path
     assert not out.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="fix in stancekit/training.py: _last_checkpoint takes the "
-                   "highest-numbered checkpoint-* even when a SIGKILL cut it half-written; it "
-                   "should take the newest one whose trainer_state.json (written last) exists")
 def test_half_written_checkpoint_is_skipped_on_resume(crash_run: dict, tmp_path: Path,
                                                       one_thread) -> None:
     out = tmp_path / "m"
@@ -1007,12 +998,7 @@ def _model_loads(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("path", [
-    pytest.param(p, id=str(p.relative_to(ROOT / "stancekit")),
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "fix in stancekit/training.py _fit: from_pretrained(..., use_safetensors="
-                     "None) would take a hub model's pickled pytorch_model.bin; pass True "
-                     "(local encoders are already refused without safetensors by "
-                     "encoders.check_untrusted_dir)")) if p.name == "training.py" else ())
+    pytest.param(p, id=str(p.relative_to(ROOT / "stancekit")))
     for p in PACKAGE if "from_pretrained(" in p.read_text(encoding="utf-8")])
 def test_model_weights_load_only_from_safetensors(path: Path) -> None:
     assert _model_loads(path) == []
