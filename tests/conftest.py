@@ -52,6 +52,28 @@ def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(path)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread():
+    """Tiny models gain nothing from a second thread, and on a busy 2-core machine OpenMP's
+    waiting threads make them 10-50x slower. Tests of the real encoder raise it again."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def all_threads():
+    """Every core for a test that trains the real encoder."""
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    yield
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(autouse=True)
 def _seed() -> None:
     random.seed(0)

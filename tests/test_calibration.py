@@ -26,18 +26,6 @@ from stancekit.prediction import stack
 from stancekit.training import _calibrate
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """A tiny model gains nothing from a second thread, and on a busy 2-core machine OpenMP's
-    waiting threads make it 10-50x slower."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def make_model_dir(encoder: str, out: Path, *, temperature: float = 1.0) -> Path:
     """A complete, untrained model directory (random head) written without training: fast, and
     loaded through the real `StanceClassifier.from_pretrained` path."""

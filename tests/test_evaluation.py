@@ -195,18 +195,6 @@ def trained(tiny_encoder: str, tmp_path_factory: pytest.TempPathFactory) -> Path
     return train(config)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """A tiny model gains nothing from a second thread, and on a busy 2-core machine OpenMP's
-    waiting threads make its training 10-50x slower."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_training_stores_a_temperature_fitted_on_dev(trained: Path) -> None:
     meta = json.loads((trained / "stancekit.json").read_text())
     cal = meta["calibration"]

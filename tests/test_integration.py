@@ -41,7 +41,7 @@ def balanced_slice(pairs, per_label: int) -> list:
 
 
 @pytest.mark.slow
-def test_minilm_learns_a_slice_of_the_embedded_corpus(tmp_path: Path) -> None:
+def test_minilm_learns_a_slice_of_the_embedded_corpus(tmp_path: Path, all_threads) -> None:
     packaged_encoder_or_skip()
     splits = load_embedded_splits()
     train_pairs = balanced_slice(splits["train"], 150)

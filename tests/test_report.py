@@ -28,18 +28,6 @@ SECTIONS = ("Headline", "Calibration", "Abstention", "confusion matrix", "reliab
             "per text length", "Most confident mistakes", "Least confident right answers")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """A tiny model gains nothing from a second thread, and on a busy 2-core machine OpenMP's
-    waiting threads make it 10-50x slower."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def domain_pairs(n: int, seed: int = 0):
     return [dataclasses.replace(p, meta={"domain": ["courts", "trade"][i % 2]})
             for i, p in enumerate(synthetic_pairs(n, seed=seed))]
