@@ -144,7 +144,7 @@ def to_markdown(results: list[dict]) -> str:
         for row in r["rows"]:
             by.setdefault(row["split"], {})[row["system"]] = row
         for split, systems in by.items():
-            def cell(s: str) -> str:
+            def cell(s: str, systems: dict = systems, metric: str = metric) -> str:
                 row = systems[s]
                 lo, hi = row[f"ci_{metric}"]
                 return f"{row[metric]:.3f} [{lo:.3f}, {hi:.3f}]"

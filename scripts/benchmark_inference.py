@@ -33,7 +33,6 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from stancekit.data.records import StancePair  # noqa: E402
-from stancekit.labels import LABELS  # noqa: E402
 from stancekit.metrics import stance_metrics  # noqa: E402
 from stancekit.prediction import StanceClassifier  # noqa: E402
 
@@ -158,7 +157,8 @@ def million(args: argparse.Namespace) -> None:
         with PeakRSS(interval=0.5) as mem:
             counts = predict_file(clf, src, out, batch_size=args.batch_size, progress=True)
         seconds = time.perf_counter() - start
-        lines = sum(1 for _ in open(out, encoding="utf-8"))
+        with open(out, encoding="utf-8") as fh:
+            lines = sum(1 for _ in fh)
     ru = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{counts['predicted']:,} pairs predicted, {lines:,} output lines in {seconds / 60:.1f} min "
           f"({counts['predicted'] / seconds:.0f} pairs/s, backend {args.backend})")

@@ -119,9 +119,14 @@ def _check_splits(train_pairs: Sequence[StancePair], dev_pairs: Sequence[StanceP
 def _fit(config: Config, train_pairs: list[StancePair], dev_pairs: list[StancePair], work: Path,
          learning_rate: float, seed: int) -> dict[str, Any]:
     import torch
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer,
-                              DataCollatorWithPadding, EarlyStoppingCallback, Trainer,
-                              TrainingArguments, set_seed)
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        EarlyStoppingCallback,
+        TrainingArguments,
+        set_seed,
+    )
 
     tc = config.train
     set_seed(seed)

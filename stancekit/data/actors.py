@@ -71,9 +71,7 @@ def find_spans(text: str, forms: Sequence[str], *, taken: Iterable[Span] = ()) -
     return sorted(result)
 
 
-_STOP = frozenset("""a an the of on in at to for from by with and or but not no its their his her
-this that these those over under into onto about against between after before during new own
-its all any both each more most other some such than too very can will just""".split())
+_STOP = frozenset(["a", "an", "the", "of", "on", "in", "at", "to", "for", "from", "by", "with", "and", "or", "but", "not", "no", "its", "their", "his", "her", "this", "that", "these", "those", "over", "under", "into", "onto", "about", "against", "between", "after", "before", "during", "new", "own", "its", "all", "any", "both", "each", "more", "most", "other", "some", "such", "than", "too", "very", "can", "will", "just"])
 
 
 def content_word_spans(text: str, phrase: str, *, taken: Iterable[Span] = ()) -> list[Span]:

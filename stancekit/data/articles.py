@@ -572,7 +572,7 @@ def _relative(spans: Iterable[Span], piece: Span) -> tuple[Span, ...]:
 
 
 def _sentence_of(sentences: Sequence[Span], span: Span) -> int:
-    for i, (s, e) in enumerate(sentences):
+    for i, (_, e) in enumerate(sentences):
         if span[0] < e:
             return i
     return len(sentences) - 1

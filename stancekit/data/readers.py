@@ -273,7 +273,7 @@ class PairReader:
             if col not in row:
                 return_cols = sorted(map(str, row))
                 raise fail(f"expected the column {col!r}, but only {return_cols} were found"
-                           + (" (map it with columns.{0}=...)".format(name)), name)
+                           + (f" (map it with columns.{name}=...)"), name)
             value = row[col]
             if _missing(value):
                 raise fail(f"expected a non-empty value, found {_describe_missing(value)}", name)
