@@ -151,12 +151,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.bootstrap < 0:
         raise StanceKitError(f"--bootstrap: expected 0 or more resamples, found {args.bootstrap}")
     clf = StanceClassifier.from_pretrained(args.model)
+    if not isinstance(clf.meta.get("config"), dict):
+        raise StanceKitError(f"{args.model}/stancekit.json: field 'config': expected the training "
+                             "config the model was written with; the model directory is damaged")
     config = config_from_dict(clf.meta["config"], source=f"{args.model}/stancekit.json")
     if args.data:
         try:
             scheme = LabelScheme(args.label_scheme)
         except (KeyError, ValueError) as exc:
-            raise StanceKitError(f"--label-scheme: {exc}") from None
+            reason = exc.args[0] if exc.args else exc
+            raise StanceKitError(f"--label-scheme: {reason}") from None
         reader = PairReader(label_scheme=scheme, require_label=True)
         splits = {Path(f).stem: reader.read(f) for f in args.data}
     else:

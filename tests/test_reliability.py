@@ -502,7 +502,7 @@ def test_cli_argument_values(tmp_path: Path, capsys, model_dir: Path) -> None:
                      capsys) == f"error: {missing}: file not found"
     assert cli_error(["evaluate", "--model", str(model_dir), "--data", str(src),
                       "--label-scheme", "nope"], capsys).startswith(
-        "error: --label-scheme: \"unknown label scheme 'nope'; known: ['agree_disagree',")
+        "error: --label-scheme: unknown label scheme 'nope'; known: ['agree_disagree',")
     assert not out.exists()
 
 
