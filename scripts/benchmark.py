@@ -32,7 +32,12 @@ from stancekit.data.corpora import TWO_WAY  # noqa: E402
 from stancekit.data.sources import load_splits  # noqa: E402
 from stancekit.errors import StanceKitError  # noqa: E402
 from stancekit.labels import LABELS  # noqa: E402
-from stancekit.metrics import stance_metrics  # noqa: E402
+from stancekit.metrics import (  # noqa: E402
+    bootstrap_intervals,
+    bootstrap_weights,
+    resampled_f1,
+    stance_metrics,
+)
 from stancekit.prediction import StanceClassifier, lexical_texts  # noqa: E402
 from stancekit.training import train  # noqa: E402
 
@@ -61,28 +66,18 @@ CORPORA = {
 
 def bootstrap(y_true: list[str], preds: dict[str, list[str]], groups: list[str],
               labels, n: int = 1000, seed: int = 0) -> dict[str, dict[str, tuple[float, float]]]:
-    """95 % percentile intervals of macro-F1 and F_avg per system, resampling groups (documents)
-    with replacement; plus, per system, the share of resamples where it beats TF-IDF + LR."""
-    rng = np.random.default_rng(seed)
-    uniq, inverse = np.unique(np.asarray(groups), return_inverse=True)
-    members = [np.flatnonzero(inverse == g) for g in range(len(uniq))]
-    y = np.asarray(y_true)
-    draws: dict[str, dict[str, list[float]]] = {s: {"f1_macro": [], "f_avg": []} for s in preds}
-    arrays = {s: np.asarray(p) for s, p in preds.items()}
-    for _ in range(n):
-        idx = np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))])
-        for system, p in arrays.items():
-            m = stance_metrics(y[idx].tolist(), p[idx].tolist(), labels=labels)
-            draws[system]["f1_macro"].append(m["f1_macro"])
-            draws[system]["f_avg"].append(m["f_avg"])
+    """95 % intervals of macro-F1 and F_avg per system on shared document resamples
+    (`stancekit.metrics`), plus the share of resamples where a system beats TF-IDF + LR."""
+    weights = bootstrap_weights(len(y_true), groups, n_resamples=n, seed=seed)
+    draws = {s: resampled_f1(y_true, p, weights, labels=labels) for s, p in preds.items()}
     out: dict[str, dict[str, tuple[float, float]]] = {}
     for system, d in draws.items():
-        out[system] = {k: (float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5)))
-                       for k, v in d.items()}
+        ci = bootstrap_intervals(y_true, preds[system], labels=labels, weights=weights)
+        out[system] = {k: tuple(ci[k]) for k in ("f1_macro", "f_avg")}
         if "tfidf_lr" in draws and system != "tfidf_lr":
             for k in ("f1_macro", "f_avg"):
-                wins = np.mean(np.asarray(d[k]) > np.asarray(draws["tfidf_lr"][k]))
-                out[system][f"p_better_{k}"] = (float(wins), float(wins))
+                wins = float(np.mean(d[k] > draws["tfidf_lr"][k]))
+                out[system][f"p_better_{k}"] = (wins, wins)
     return out
 
 
