@@ -202,9 +202,7 @@ def read_articles(path: str | Path, *, rejects_path: str | Path | None = None,
     ``rejects_path``, is written there with the reason (JSON Lines) and skipped.
     ``counts`` (optional) is updated with ``read`` and ``rejected``.
     """
-    import json
-
-    from .readers import _jsonable, iter_records
+    from .readers import iter_records, open_rejects, write_reject
 
     if rejects_path is not None and not Path(rejects_path).parent.is_dir():
         raise DataError("the directory of the rejects file does not exist",
@@ -228,16 +226,9 @@ def read_articles(path: str | Path, *, rejects_path: str | Path | None = None,
                 if rejects_path is None:
                     raise
                 if rejects is None:
-                    try:
-                        rejects = open(rejects_path, "a", encoding="utf-8")  # noqa: SIM115
-                    except OSError as exc:
-                        raise DataError(f"cannot write the rejects file ({exc.strerror})",
-                                        path=str(rejects_path)) from None
+                    rejects = open_rejects(rejects_path)
                 counts["rejected"] += 1
-                raw = _jsonable(row) if isinstance(row, dict) else getattr(err, "raw", None)
-                rejects.write(json.dumps({"path": str(path), "line": lineno, "field": err.field,
-                                          "reason": err.reason, "row": raw},
-                                         ensure_ascii=False) + "\n")
+                write_reject(rejects, path, lineno, err, row)
                 continue
             seen.add(article.id)
             yield article

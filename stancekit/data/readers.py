@@ -246,12 +246,9 @@ class PairReader:
                     if self.on_error == "raise":
                         raise
                     if rejects is None:
-                        rejects = _open_rejects(self.rejects_path)
+                        rejects = open_rejects(self.rejects_path)
                     self.counts["rejected"] += 1
-                    raw = _jsonable(row) if isinstance(row, dict) else getattr(err, "raw", None)
-                    rejects.write(json.dumps({"path": str(path), "line": lineno, "field": err.field,
-                                              "reason": err.reason, "row": raw},
-                                             ensure_ascii=False) + "\n")
+                    write_reject(rejects, path, lineno, err, row)
                     continue
                 yield pair
         finally:
@@ -313,7 +310,14 @@ class PairReader:
                 from None
 
 
-def _open_rejects(path: str | Path) -> TextIO:
+def write_reject(fh: TextIO, path: str | Path, line: int, err: DataError, row: Any) -> None:
+    """One rejects-file line: where, which field, why, and the raw row (kept, never lost)."""
+    raw = _jsonable(row) if isinstance(row, dict) else getattr(err, "raw", None)
+    fh.write(json.dumps({"path": str(path), "line": line, "field": err.field,
+                         "reason": err.reason, "row": raw}, ensure_ascii=False) + "\n")
+
+
+def open_rejects(path: str | Path) -> TextIO:
     try:
         return open(path, "a", encoding="utf-8")  # noqa: SIM115
     except OSError as exc:
