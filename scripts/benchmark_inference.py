@@ -138,8 +138,11 @@ def compare(args: argparse.Namespace) -> None:
 def million(args: argparse.Namespace) -> None:
     import resource
 
+    import torch
+
     from stancekit.streaming import predict_file
 
+    torch.set_num_threads(args.threads or torch.get_num_threads())
     rng = random.Random(0)
     actors = ["Saudi Arabia", "Iran", "Turkey", "the European Union", "Kenya", "Brazil"]
     targets = ["the offensive", "the ruling", "the merger", "the strike", "the tariffs"]
