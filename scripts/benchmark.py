@@ -157,7 +157,8 @@ def to_markdown(results: list[dict]) -> str:
              "same train split; the model is selected on dev only and each test figure is "
              "measured once. Intervals: 95 % bootstrap (1000 resamples of documents). "
              "*P(> TF-IDF)*: share of paired resamples where stancekit beats TF-IDF + LR on the "
-             "corpus's headline metric.", ""]
+             "corpus's headline metric. Bold: the best system on the row. `semeval@cross:T` "
+             "rows train on the other four SemEval targets and test on T (unseen target).", ""]
     lines += ["| corpus | split | headline metric | majority | TF-IDF + LR | stancekit | "
               "P(> TF-IDF) | published reference |", "|---|---|---|---|---|---|---|---|"]
     for r in results:
@@ -166,13 +167,17 @@ def to_markdown(results: list[dict]) -> str:
         for row in r["rows"]:
             by.setdefault(row["split"], {})[row["system"]] = row
         for split, systems in by.items():
-            def cell(s: str, systems: dict = systems, metric: str = metric) -> str:
+            best = max(systems, key=lambda s, systems=systems, metric=metric: systems[s][metric])
+
+            def cell(s: str, systems: dict = systems, metric: str = metric, best: str = best
+                     ) -> str:
                 row = systems[s]
                 lo, hi = row[f"ci_{metric}"]
-                return f"{row[metric]:.3f} [{lo:.3f}, {hi:.3f}]"
+                text = f"{row[metric]:.3f} [{lo:.3f}, {hi:.3f}]"
+                return f"**{text}**" if s == best else text  # the best system, whichever it is
             p = systems["stancekit"]["p_better"]
             lines.append(f"| {r['corpus']} | {split} | {metric} | {cell('majority')} | "
-                         f"{cell('tfidf_lr')} | **{cell('stancekit')}** | "
+                         f"{cell('tfidf_lr')} | {cell('stancekit')} | "
                          f"{p[0]:.2f} | {r['reference']} |")
     lines += ["", "## Details", ""]
     for r in results:
