@@ -76,6 +76,18 @@ def test_same_seed_same_metrics(tiny_encoder: str, tmp_path: Path, trained: Path
     assert a["dev_f1_macro"] == pytest.approx(b["dev_f1_macro"], abs=1e-6)
 
 
+def test_a_trained_model_directory_can_be_fine_tuned_further(trained: Path, tmp_path: Path) -> None:
+    """Intermediate training: a stancekit model directory is a valid starting encoder; its
+    marker tokens are reused, not added twice, and its head is kept."""
+    from transformers import AutoTokenizer
+
+    splits = {"train": synthetic_pairs(60, seed=4), "dev": synthetic_pairs(30, seed=1)}
+    again = train(tiny_config(str(trained), tmp_path / "continued", "train.epochs=2"), splits)
+    assert len(AutoTokenizer.from_pretrained(again)) == len(AutoTokenizer.from_pretrained(trained))
+    meta = json.loads((again / "stancekit.json").read_text())
+    assert meta["dev_metrics"]["dev_f1_macro"] > 0.5  # starts from what was learnt, keeps it
+
+
 def test_collapse_is_detected(tiny_encoder: str, tmp_path: Path) -> None:
     # a learning rate of 0 cannot learn: every attempt ends at the majority class
     splits = {"train": synthetic_pairs(30), "dev": synthetic_pairs(30, seed=1)}
