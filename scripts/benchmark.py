@@ -167,17 +167,15 @@ def to_markdown(results: list[dict]) -> str:
         for row in r["rows"]:
             by.setdefault(row["split"], {})[row["system"]] = row
         for split, systems in by.items():
-            best = max(systems, key=lambda s, systems=systems, metric=metric: systems[s][metric])
-
-            def cell(s: str, systems: dict = systems, metric: str = metric, best: str = best
-                     ) -> str:
-                row = systems[s]
+            best = max(systems, key=lambda name: systems[name][metric])
+            cells = {}
+            for name, row in systems.items():
                 lo, hi = row[f"ci_{metric}"]
                 text = f"{row[metric]:.3f} [{lo:.3f}, {hi:.3f}]"
-                return f"**{text}**" if s == best else text  # the best system, whichever it is
+                cells[name] = f"**{text}**" if name == best else text  # the best, whichever it is
             p = systems["stancekit"]["p_better"]
-            lines.append(f"| {r['corpus']} | {split} | {metric} | {cell('majority')} | "
-                         f"{cell('tfidf_lr')} | {cell('stancekit')} | "
+            lines.append(f"| {r['corpus']} | {split} | {metric} | {cells['majority']} | "
+                         f"{cells['tfidf_lr']} | {cells['stancekit']} | "
                          f"{p[0]:.2f} | {r['reference']} |")
     lines += ["", "## Details", ""]
     for r in results:

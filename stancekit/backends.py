@@ -84,10 +84,10 @@ def onnx_model(model_dir: Path, torch_model: Any, tokenizer: Any, *, quantize: b
             tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
             os.replace(tmp, target)
-    # ONNX Runtime follows torch's thread setting (torch.set_num_threads / OMP_NUM_THREADS), so
-    # one knob sizes every backend and parallel shards do not oversubscribe the cores.
     import torch
 
+    # ONNX Runtime follows torch's thread setting (torch.set_num_threads / OMP_NUM_THREADS), so
+    # one knob sizes every backend and parallel shards do not oversubscribe the cores.
     return OnnxModel(target, threads=torch.get_num_threads())
 
 
