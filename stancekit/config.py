@@ -51,7 +51,9 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    name_or_path: str = _opt(DEFAULT_ENCODER, help="hub name, local directory, or packaged:NAME")
+    name_or_path: str = _opt(DEFAULT_ENCODER, help="hub name, local directory (a stancekit model "
+                               "directory too: intermediate training), or packaged:NAME "
+                               "(all-MiniLM-L6-v2, all-mpnet-base-v2)")
 
 
 @dataclass(frozen=True)

@@ -75,3 +75,11 @@ def test_the_table_bolds_the_best_system_even_when_it_is_a_baseline(benchmark) -
     assert "**0.500 [0.400, 0.600]**" in line
     assert line.count("**") == 2
     assert "leave-one-target-out" in line
+
+
+def test_update_replaces_only_the_corpus_that_was_rerun(benchmark) -> None:
+    old = [{"corpus": "dsa_news", "run": 1}, {"corpus": "gwsd", "run": 1}]
+    assert benchmark.merge_result(old, {"corpus": "dsa_news", "run": 2}) == [
+        {"corpus": "dsa_news", "run": 2}, {"corpus": "gwsd", "run": 1}]
+    assert benchmark.merge_result(old, {"corpus": "pstance", "run": 2})[-1] == \
+        {"corpus": "pstance", "run": 2}
