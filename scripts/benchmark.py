@@ -154,10 +154,9 @@ def run_corpus(name: str, overrides: list[str], retrain: bool, n_boot: int) -> d
 
 def merge_result(results: list[dict], result: dict) -> list[dict]:
     """``results`` with ``result`` in place of the earlier run of its corpus, or appended."""
-    names = [r["corpus"] for r in results]
-    if result["corpus"] not in names:
-        return [*results, result]
-    return [result if r["corpus"] == result["corpus"] else r for r in results]
+    if any(r["corpus"] == result["corpus"] for r in results):
+        return [result if r["corpus"] == result["corpus"] else r for r in results]
+    return [*results, result]
 
 
 def to_markdown(results: list[dict]) -> str:
