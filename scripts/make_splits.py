@@ -1,6 +1,6 @@
 """Fix the embedded corpus's splits into stancekit/corpus/splits.json.
 
-Usage: python scripts/make_splits.py [--seed 2026]
+Usage: python scripts/make_splits.py [--seed 2026] [--reshuffle]
 
 Within each domain, events are ordered by a seeded hash and dealt out:
 - test_events: about 20 % of the events, every article of them (event-held-out test);
@@ -10,8 +10,12 @@ Within each domain, events are ordered by a seeded hash and dealt out:
   order, until about 12 % of the domain's articles (article-held-out test: a storyline
   that training saw, an article it did not);
 - train: the rest.
-The file lists article ids for dev and test and event ids for test_events; rerun the
-script after adding articles, then check that the counts it prints look right.
+The file lists article ids for dev and test and event ids for test_events.
+
+After adding articles, rerun the script: by default it keeps every split already in the file,
+so held-out articles stay held out and test figures stay comparable. A new article of a dev
+event joins dev (a test_events event takes its new articles by itself); articles of new events
+go to train. `--reshuffle` deals every event out afresh instead.
 """
 
 from __future__ import annotations
@@ -58,12 +62,26 @@ def make_splits(articles: list[dict], seed: int, test_events: float = 0.2, dev_e
     return {k: sorted(v) for k, v in out.items()}
 
 
+def extend_splits(articles: list[dict], splits: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Keep `splits`; add new articles of dev events to dev. Everything else new is train."""
+    event_of = {a["id"]: a["event"] for a in articles}
+    dev_events = {event_of[i] for i in splits["dev"] if i in event_of}
+    out = {k: set(v) for k, v in splits.items()}
+    out["dev"] |= {a["id"] for a in articles if a["event"] in dev_events}
+    return {k: sorted(v) for k, v in out.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--reshuffle", action="store_true",
+                        help="deal every event out afresh instead of keeping the current splits")
     args = parser.parse_args()
     articles = list(iter_articles())
-    splits = make_splits(articles, args.seed)
+    if SPLITS_FILE.exists() and not args.reshuffle:
+        splits = extend_splits(articles, json.loads(SPLITS_FILE.read_text(encoding="utf-8")))
+    else:
+        splits = make_splits(articles, args.seed)
     SPLITS_FILE.write_text(json.dumps(splits, indent=1) + "\n", encoding="utf-8")
     held = set(splits["test_events"])
     named = {a: s for s in ("dev", "test") for a in splits[s]}

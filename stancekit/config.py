@@ -81,6 +81,9 @@ class TrainConfig:
     early_stopping_patience: int = _opt(2, help="evaluations without dev macro-F1 gain", min=0)
     evals_per_epoch: int = _opt(1, help="dev evaluations (and checkpoints) per epoch", min=1)
     group_by_length: bool = _opt(True, help="length-grouped sampling (faster on CPU)")
+    precision: str = _opt("fp32", help="training arithmetic: fp32, bf16 (mixed precision), or auto"
+                          " (bf16 where the hardware runs it fast)",
+                          choices=("fp32", "bf16", "auto"))
     seed: int = _opt(42, help="seed of everything random", min=0, max=2**32 - 1)
     stack_lexical: bool = _opt(False, help="stack a TF-IDF model's probabilities with the "
                                "transformer's, fitted on dev")

@@ -76,6 +76,32 @@ def test_same_seed_same_metrics(tiny_encoder: str, tmp_path: Path, trained: Path
     assert a["dev_f1_macro"] == pytest.approx(b["dev_f1_macro"], abs=1e-6)
 
 
+def test_bf16_mixed_precision_learns_and_saves_fp32_weights(tiny_encoder: str,
+                                                            tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    splits = {"train": synthetic_pairs(120), "dev": synthetic_pairs(30, seed=1)}
+    out = train(tiny_config(tiny_encoder, tmp_path / "bf16", "train.precision=bf16"), splits)
+    meta = json.loads((out / "stancekit.json").read_text())
+    assert meta["config"]["train"]["precision"] == "bf16"
+    assert meta["dev_metrics"]["dev_f1_macro"] > 0.5
+    weights = load_file(out / "model.safetensors")
+    assert {str(t.dtype) for t in weights.values()} == {"torch.float32"}
+
+
+def test_precision_auto_follows_the_hardware(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from stancekit.training import use_bf16
+
+    assert use_bf16("bf16") and not use_bf16("fp32")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for has_bf16 in (True, False):
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda v=has_bf16: v)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+        assert use_bf16("auto") is has_bf16
+
+
 def test_a_trained_model_directory_can_be_fine_tuned_further(trained: Path, tmp_path: Path) -> None:
     """Intermediate training: a stancekit model directory is a valid starting encoder; its
     marker tokens are reused, not added twice, and its head is kept."""
