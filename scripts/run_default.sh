@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job, from a fresh clone: set up .venv, train the default model on the embedded
-# corpus with the packaged MiniLM (about 9 minutes on 2 idle CPU cores), print its evaluation
+# corpus with the packaged MiniLM (about 20 minutes on 2 idle CPU cores), print its evaluation
 # beside the baselines, then the actor table for a project-written example article.
 # An existing models/default is evaluated instead of retrained (delete it to retrain).
 set -euo pipefail

@@ -147,6 +147,9 @@ def _fit(config: Config, train_pairs: list[StancePair], dev_pairs: list[StancePa
     train_ds = encoder.dataset(tokenizer, train_pairs)
     dev_ds = encoder.dataset(tokenizer, dev_pairs)
 
+    bf16 = use_bf16(tc.precision)
+    if bf16:
+        logger.info("training in bf16 mixed precision (train.precision=%s)", tc.precision)
     steps_per_epoch = math.ceil(len(train_ds) / tc.batch_size)
     eval_steps = max(1, steps_per_epoch // tc.evals_per_epoch)
     args = TrainingArguments(
@@ -160,7 +163,7 @@ def _fit(config: Config, train_pairs: list[StancePair], dev_pairs: list[StancePa
         seed=seed, data_seed=seed, use_cpu=not torch.cuda.is_available(),
         train_sampling_strategy="group_by_length" if tc.group_by_length else "random",
         disable_tqdm=not sys.stderr.isatty() and os.environ.get("STANCEKIT_PROGRESS") != "1",
-        dataloader_num_workers=0, bf16=use_bf16(tc.precision),
+        dataloader_num_workers=0, bf16=bf16,
     )
     weights = None
     if tc.class_weights == "balanced":
