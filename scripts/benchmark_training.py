@@ -27,7 +27,7 @@ from transformers import (  # noqa: E402
 )
 
 from stancekit.config import EncodingConfig  # noqa: E402
-from stancekit.corpus import load_embedded_splits  # noqa: E402
+from stancekit.corpus import article_pairs, iter_articles  # noqa: E402
 from stancekit.encoders import resolve_encoder  # noqa: E402
 from stancekit.encoding import PairEncoder  # noqa: E402
 from stancekit.training import use_bf16  # noqa: E402
@@ -48,7 +48,13 @@ def main() -> int:
     encoder = PairEncoder(EncodingConfig())
     tokenizer.add_tokens(encoder.marker_tokens, special_tokens=True)
     model.resize_token_embeddings(len(tokenizer))
-    pairs = load_embedded_splits()["train"][: args.batch_size * args.steps]
+    wanted = args.batch_size * args.steps
+    pairs: list = []
+    for article in iter_articles():
+        pairs += article_pairs(article)
+        if len(pairs) >= wanted:
+            break
+    pairs = pairs[:wanted]
     rows = encoder.dataset(tokenizer, pairs)
     collate = DataCollatorWithPadding(tokenizer)
     batches = [collate([rows[i] for i in range(s, s + args.batch_size)])
@@ -65,7 +71,8 @@ def main() -> int:
             optimizer.zero_grad()
         return time.perf_counter() - start
 
-    round_seconds(False), round_seconds(True)  # warm-up
+    for bf16 in (False, True):  # warm-up
+        round_seconds(bf16)
     times: dict[bool, list[float]] = {False: [], True: []}
     for _ in range(args.rounds):
         for bf16 in (False, True):
