@@ -20,17 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
-from transformers import (  # noqa: E402
-    AutoModelForSequenceClassification,
-    AutoTokenizer,
-    DataCollatorWithPadding,
-)
+from transformers import DataCollatorWithPadding  # noqa: E402
 
-from stancekit.config import EncodingConfig  # noqa: E402
+from stancekit.config import load_config  # noqa: E402
 from stancekit.corpus import article_pairs, iter_articles  # noqa: E402
-from stancekit.encoders import resolve_encoder  # noqa: E402
-from stancekit.encoding import PairEncoder  # noqa: E402
-from stancekit.training import use_bf16  # noqa: E402
+from stancekit.training import load_for_training, use_bf16  # noqa: E402
 
 
 def main() -> int:
@@ -42,12 +36,8 @@ def main() -> int:
     args = parser.parse_args()
 
     torch.manual_seed(0)
-    source = resolve_encoder(args.model)
-    tokenizer = AutoTokenizer.from_pretrained(source)
-    model = AutoModelForSequenceClassification.from_pretrained(source, num_labels=3)
-    encoder = PairEncoder(EncodingConfig())
-    tokenizer.add_tokens(encoder.marker_tokens, special_tokens=True)
-    model.resize_token_embeddings(len(tokenizer))
+    tokenizer, model, encoder = load_for_training(
+        load_config(None, [f"model.name_or_path={args.model}"]))
     wanted = args.batch_size * args.steps
     pairs: list = []
     for article in iter_articles():

@@ -116,20 +116,11 @@ def _check_splits(train_pairs: Sequence[StancePair], dev_pairs: Sequence[StanceP
                         "a classifier needs at least two")
 
 
-def _fit(config: Config, train_pairs: list[StancePair], dev_pairs: list[StancePair], work: Path,
-         learning_rate: float, seed: int) -> dict[str, Any]:
-    import torch
-    from transformers import (
-        AutoModelForSequenceClassification,
-        AutoTokenizer,
-        DataCollatorWithPadding,
-        EarlyStoppingCallback,
-        TrainingArguments,
-        set_seed,
-    )
+def load_for_training(config: Config) -> tuple[Any, Any, PairEncoder]:
+    """The tokenizer and classification model of ``config.model``, with the actor/target
+    marker tokens added (embeddings resized), and the pair encoder of ``config.encoding``."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    tc = config.train
-    set_seed(seed)
     source = resolve_encoder(config.model.name_or_path)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
@@ -144,6 +135,22 @@ def _fit(config: Config, train_pairs: list[StancePair], dev_pairs: list[StancePa
     if encoder.marker_tokens:
         tokenizer.add_tokens(encoder.marker_tokens, special_tokens=True)
         model.resize_token_embeddings(len(tokenizer))
+    return tokenizer, model, encoder
+
+
+def _fit(config: Config, train_pairs: list[StancePair], dev_pairs: list[StancePair], work: Path,
+         learning_rate: float, seed: int) -> dict[str, Any]:
+    import torch
+    from transformers import (
+        DataCollatorWithPadding,
+        EarlyStoppingCallback,
+        TrainingArguments,
+        set_seed,
+    )
+
+    tc = config.train
+    set_seed(seed)
+    tokenizer, model, encoder = load_for_training(config)
     train_ds = encoder.dataset(tokenizer, train_pairs)
     dev_ds = encoder.dataset(tokenizer, dev_pairs)
 
