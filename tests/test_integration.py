@@ -1,12 +1,13 @@
-"""Integration: the real packaged encoder learns, and the public corpus adapter reads dsa_news.
+"""Integration: the real packaged encoders learn, and the public corpus adapter reads dsa_news.
 
-The fine-tuning test is marked ``slow`` (about a minute on 2 CPU cores); skip it with
+The fine-tuning tests are marked ``slow`` (a minute or two each on 2 CPU cores); skip them with
 ``-m "not slow"``.
 """
 
 from __future__ import annotations
 
 import collections
+import os
 from pathlib import Path
 
 import pytest
@@ -23,11 +24,13 @@ from stancekit.training import train
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def packaged_encoder_or_skip() -> str:
+def packaged_encoder_or_skip(name: str = "all-MiniLM-L6-v2") -> str:
     try:
-        return resolve_encoder("packaged:all-MiniLM-L6-v2")
+        return resolve_encoder(f"packaged:{name}")
     except ModelError as err:
-        pytest.skip(f"the packaged encoder is not installed: {err}")
+        if os.environ.get("CI"):  # scripts/setup_env.sh installs both encoders: missing is a bug
+            raise
+        pytest.skip(f"the packaged encoder {name} is not installed: {err}")
 
 
 def balanced_slice(pairs, per_label: int) -> list:
@@ -40,20 +43,34 @@ def balanced_slice(pairs, per_label: int) -> list:
     return out
 
 
+def learns_a_slice(config_name: str, tmp_path: Path, per_label: int, epochs: int,
+                   overrides: tuple[str, ...] = ()) -> dict:
+    splits = load_embedded_splits()
+    config = load_config(ROOT / "configs" / config_name, [
+        f"train.output_dir={tmp_path / 'model'}", f"train.epochs={epochs}",
+        "encoding.max_length=128", "train.early_stopping_patience=0", "train.collapse_retries=0",
+        *overrides])
+    out = train(config, {"train": balanced_slice(splits["train"], per_label),
+                         "dev": balanced_slice(splits["dev"], 40)})
+    clf = StanceClassifier.from_pretrained(out)
+    return StanceEvaluator(balanced_slice(splits["test"], 40), name="test")(clf)
+
+
 @pytest.mark.slow
 def test_minilm_learns_a_slice_of_the_embedded_corpus(tmp_path: Path, all_threads) -> None:
-    packaged_encoder_or_skip()
-    splits = load_embedded_splits()
-    train_pairs = balanced_slice(splits["train"], 150)
-    dev_pairs = balanced_slice(splits["dev"], 40)
-    test_pairs = balanced_slice(splits["test"], 40)
-    config = load_config(ROOT / "configs" / "default.yaml", [
-        f"train.output_dir={tmp_path / 'model'}", "train.epochs=3", "encoding.max_length=128",
-        "train.early_stopping_patience=0", "train.collapse_retries=0"])
-    out = train(config, {"train": train_pairs, "dev": dev_pairs})
-    clf = StanceClassifier.from_pretrained(out)
-    metrics = StanceEvaluator(test_pairs, name="test")(clf)
+    packaged_encoder_or_skip("all-MiniLM-L6-v2")
+    metrics = learns_a_slice("minilm.yaml", tmp_path, per_label=150, epochs=3)
     # majority class on a balanced slice scores 1/6 macro-F1; chance about 1/3
+    assert metrics["test_f1_macro"] >= 0.5, metrics
+
+
+@pytest.mark.slow
+def test_default_mpnet_learns_a_slice_of_the_embedded_corpus(tmp_path: Path, all_threads) -> None:
+    packaged_encoder_or_skip("all-mpnet-base-v2")
+    # 60 steps are too few for the default schedule (5e-5 after warmup; 0.50 here): smaller
+    # batches and a higher flat rate make the slice learn within 2.5 minutes (0.58 here)
+    metrics = learns_a_slice("default.yaml", tmp_path, per_label=80, epochs=2, overrides=(
+        "train.batch_size=8", "train.learning_rate=1e-4", "train.warmup=0"))
     assert metrics["test_f1_macro"] >= 0.5, metrics
 
 
