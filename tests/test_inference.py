@@ -69,10 +69,15 @@ def test_killed_prediction_resumes_with_every_id_once(model_dir: Path, tmp_path:
     ids = ids_of(out)
     assert ids == [f"p{i}" for i in range(6000)]  # every id once, in input order
     assert not record.exists()
-    # identical to an uninterrupted run
+    # the same as an uninterrupted run: same labels; probabilities up to float rounding, which
+    # moves with the thread count and the batch shapes (this process runs one torch thread)
     clean = tmp_path / "clean.jsonl"
     predict_file(StanceClassifier.from_pretrained(model_dir), src, clean, progress=False)
-    assert clean.read_text() == out.read_text()
+    expected = [json.loads(line) for line in clean.read_text().splitlines()]
+    resumed = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["label"] for r in resumed] == [r["label"] for r in expected]
+    for got, want in zip(resumed, expected):
+        assert got["probs"] == pytest.approx(want["probs"], abs=1e-4), got["id"]
 
 
 def test_shards_cover_the_input_exactly_once(model_dir: Path, tmp_path: Path) -> None:
