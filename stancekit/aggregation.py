@@ -52,44 +52,30 @@ class ActorStance:
         return out
 
 
-def aggregate(pairs: Sequence[StancePair], predictions: Sequence[Prediction], *,
-              other_target_neutral: bool = True) -> list[ActorStance]:
-    """One `ActorStance` per (doc_id, actor, target), in order of first appearance.
-
-    Args:
-        other_target_neutral: When no window of the actor mentions the target, a
-            support-or-condemn window that mentions *another* target of the article is taken
-            to be about that target, not this one (neutral).
-    """
+def aggregate(pairs: Sequence[StancePair], predictions: Sequence[Prediction]
+              ) -> list[ActorStance]:
+    """One `ActorStance` per (doc_id, actor, target), in order of first appearance."""
     if len(pairs) != len(predictions):
         raise ValueError(f"{len(pairs)} pairs but {len(predictions)} predictions")
     groups: dict[tuple[str | None, str, str], list[int]] = defaultdict(list)
-    mentioned: dict[tuple[str | None, str, str], set[str]] = defaultdict(set)
     for i, pair in enumerate(pairs):
         groups[(pair.doc_id, pair.actor, pair.target)].append(i)
-    about_target = [_mentions_target(pair) for pair in pairs]
-    for i, pair in enumerate(pairs):
-        if about_target[i]:
-            mentioned[(pair.doc_id, pair.actor, pair.text)].add(pair.target)
     out = []
     for (doc_id, actor, target), idx in groups.items():
         preds = [predictions[i] for i in idx]
-        about = [k for k in idx if about_target[k]]
+        about = [k for k in idx if _mentions_target(pairs[k])]
         decide = about or idx
         polar = [k for k in decide if predictions[k].label != "neutral"]
-        if not about and other_target_neutral:
-            polar = [k for k in polar if not mentioned[(doc_id, actor, pairs[k].text)]]
         if polar:
             best = max(polar, key=lambda k: max(predictions[k].probs["support"],
                                                 predictions[k].probs["condemn"]))
         else:
             best = max(decide, key=lambda k: predictions[k].probs["neutral"])
         pred, pair = predictions[best], pairs[best]
-        label = pred.label if polar else "neutral"
         mean = {lab: round(sum(p.probs[lab] for p in preds) / len(preds), 6) for lab in LABELS}
         span = pair.meta.get("evidence_span")
         out.append(ActorStance(
-            doc_id=doc_id, actor=actor, target=target, label=label, probs=dict(pred.probs),
+            doc_id=doc_id, actor=actor, target=target, label=pred.label, probs=dict(pred.probs),
             evidence=pair.meta.get("evidence", pair.text), n_windows=len(idx), mean_probs=mean,
             evidence_span=tuple(span) if span else None, date=pair.meta.get("date"),
             abstained=getattr(pred, "abstained", False)))

@@ -275,24 +275,6 @@ def test_all_neutral_windows_stay_neutral() -> None:
     assert row.label == "neutral" and row.evidence == "Kenya left."
 
 
-def test_a_stance_about_another_target_is_not_carried_over() -> None:
-    # Kenya only speaks about the offensive; its stance toward the corridors is neutral
-    text = "Kenya condemned the offensive. Iran welcomed the corridors."
-    pairs = build(text, [Actor("Kenya"), Actor("Iran")], targets=("the offensive", "the corridors"),
-                  context=0)
-    preds = {("Kenya", "the offensive"): pred("condemn", .05, .1, .85),
-             ("Kenya", "the corridors"): pred("condemn", .05, .1, .85),
-             ("Iran", "the offensive"): pred("support", .8, .1, .1),
-             ("Iran", "the corridors"): pred("support", .8, .1, .1)}
-    rows = {(r.actor, r.target): r.label
-            for r in aggregate(pairs, [preds[(p.actor, p.target)] for p in pairs])}
-    assert rows == {("Kenya", "the offensive"): "condemn", ("Kenya", "the corridors"): "neutral",
-                    ("Iran", "the offensive"): "neutral", ("Iran", "the corridors"): "support"}
-    carried = aggregate(pairs, [preds[(p.actor, p.target)] for p in pairs],
-                        other_target_neutral=False)
-    assert {(r.actor, r.target): r.label for r in carried}[("Kenya", "the corridors")] == "condemn"
-
-
 def test_stance_table_counts_and_shares(tmp_path: Path) -> None:
     def row(doc, label, date):
         return ActorStance(doc, "Kenya", "the deal", label, {}, "", 1, date=date)
