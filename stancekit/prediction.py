@@ -97,6 +97,22 @@ def _read_meta(path: Path) -> dict[str, Any]:
     return meta
 
 
+
+def int8_layers(model: Any) -> dict[str, Any]:
+    """The linear layers that ``torch-int8`` quantizes: all but the feed-forward output
+    projections (``...output.dense`` after the GELU, whose inputs have outliers that a per-tensor
+    int8 scale flattens) and the classification head. Measured on the embedded test split:
+    quantizing every linear layer took the default all-mpnet-base-v2 model from 0.884 to 0.490
+    macro-F1; sparing these layers gives 0.860 at 1.3x fp32 speed (MiniLM: 0.785 vs 0.768
+    fp32, 1.2x; every layer would be 1.5x).
+    """
+    import torch
+
+    qconfig = torch.ao.quantization.default_dynamic_qconfig
+    return {name: qconfig for name, module in model.named_modules()
+            if isinstance(module, torch.nn.Linear) and "classifier" not in name
+            and not (name.endswith("output.dense") and ".attention." not in name)}
+
 class StanceClassifier:
     """A fine-tuned stance model, loaded only from its self-describing directory.
 
@@ -151,7 +167,7 @@ class StanceClassifier:
             raise ModelError(f"{path}: cannot load the model ({reason})") from None
         model.eval()
         if backend == "torch-int8":
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
+            model = torch.ao.quantization.quantize_dynamic(model, int8_layers(model),
                                                            dtype=torch.qint8)
         elif backend.startswith("onnx"):
             from .backends import onnx_model
