@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from stancekit.baselines import MajorityBaseline, TfidfBaseline  # noqa: E402
 from stancekit.config import load_config  # noqa: E402
-from stancekit.data.corpora import TWO_WAY  # noqa: E402
-from stancekit.data.sources import load_splits  # noqa: E402
+from stancekit.data.public import TWO_WAY  # noqa: E402
+from stancekit.data.splits import load_splits  # noqa: E402
 from stancekit.errors import StanceKitError  # noqa: E402
 from stancekit.labels import LABELS  # noqa: E402
 from stancekit.metrics import (  # noqa: E402

@@ -62,7 +62,7 @@ class PeakRSS:
 
 
 def labeled_pairs(n: int) -> tuple[list[StancePair], str]:
-    from stancekit.data.corpora import read_dsa_news, shared_datasets_dir
+    from stancekit.data.public import read_dsa_news, shared_datasets_dir
 
     folder = shared_datasets_dir() / "dsa_news"
     if (folder / "train.txt").is_file():

@@ -18,12 +18,14 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .data.mentions import mentions_target
 from .data.records import StancePair
+from .fileio import replacing
 from .labels import LABELS
 from .prediction import Prediction
 
@@ -63,7 +65,7 @@ def aggregate(pairs: Sequence[StancePair], predictions: Sequence[Prediction]
     out = []
     for (doc_id, actor, target), idx in groups.items():
         preds = [predictions[i] for i in idx]
-        about = [k for k in idx if _mentions_target(pairs[k])]
+        about = [k for k in idx if mentions_target(pairs[k])]
         decide = about or idx
         polar = [k for k in decide if predictions[k].label != "neutral"]
         if polar:
@@ -80,14 +82,6 @@ def aggregate(pairs: Sequence[StancePair], predictions: Sequence[Prediction]
             evidence_span=tuple(span) if span else None, date=pair.meta.get("date"),
             abstained=getattr(pred, "abstained", False)))
     return out
-
-
-def _mentions_target(pair: StancePair) -> bool:
-    """Whether the window names the target, or failing that one of its content words."""
-    from .data.actors import content_word_spans
-
-    return bool(pair.target_spans) or \
-        bool(content_word_spans(pair.text, pair.target, taken=pair.actor_spans))
 
 
 def stance_table(rows: Iterable[ActorStance], *, by: str | None = None) -> list[dict[str, Any]]:
@@ -123,11 +117,28 @@ def stance_table(rows: Iterable[ActorStance], *, by: str | None = None) -> list[
     return table
 
 
+def merge_periods(table: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A stance table split by period (``by=...``, read back from a file) summed over periods:
+    ``actor``, ``target``, ``n`` and ``n_<label>`` per (actor, target)."""
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    for r in table:
+        c = counts.setdefault((r["actor"], r["target"]), dict.fromkeys(LABELS, 0))
+        for lab in LABELS:
+            c[lab] += int(float(r[f"n_{lab}"]))
+    return [{"actor": a, "target": t, "n": sum(c.values()), **{f"n_{lab}": c[lab] for lab in LABELS}}
+            for (a, t), c in sorted(counts.items())]
+
+
 def write_rows(rows: Iterable[dict[str, Any]], path: str | Path) -> Path:
     """JSON Lines or CSV by extension (nested values are JSON-encoded in CSV)."""
     path = Path(path)
     rows = list(rows)
-    tmp = path.with_name(path.name + ".partial")
+    with replacing(path) as tmp:
+        _write_rows(rows, path, tmp)
+    return path
+
+
+def _write_rows(rows: list[dict[str, Any]], path: Path, tmp: Path) -> None:
     if path.suffix.lower() in (".csv", ".tsv"):
         fields = list(dict.fromkeys(k for row in rows for k in row))
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
@@ -141,5 +152,3 @@ def write_rows(rows: Iterable[dict[str, Any]], path: str | Path) -> Path:
         with open(tmp, "w", encoding="utf-8") as fh:
             for row in rows:
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    tmp.replace(path)
-    return path

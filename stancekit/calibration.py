@@ -27,8 +27,10 @@ ECE_BINS = 15
 T_BOUNDS = (0.05, 20.0)
 
 
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    z = np.asarray(logits, dtype=np.float64) / temperature
+def softmax(logits: np.ndarray, temperature: float = 1.0, *, dtype: Any = np.float64
+            ) -> np.ndarray:
+    """Row-wise softmax of ``logits / temperature``, computed in ``dtype`` (None: the input's)."""
+    z = np.asarray(logits, dtype=dtype) / temperature
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)

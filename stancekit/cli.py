@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import StanceKitError
+from .errors import ModelError, StanceKitError, UsageError
 
 logger = logging.getLogger("stancekit")
 
@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .data.sources import load_splits
+    from .data.splits import load_splits
     from .evaluation import evaluate, summary_markdown, write_results
     from .prediction import StanceClassifier
     from .training import train
@@ -140,28 +140,23 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .config import config_from_dict
     from .data.readers import PairReader
-    from .data.sources import load_splits
+    from .data.splits import load_splits
     from .evaluation import analyze, summary_markdown, write_analysis
     from .labels import LabelScheme
     from .prediction import StanceClassifier
 
     if not 0.0 < args.target_precision <= 1.0:
-        raise StanceKitError(f"--target-precision: expected a value in (0, 1], found "
-                             f"{args.target_precision}")
+        raise UsageError(f"--target-precision: expected a value in (0, 1], found "
+                         f"{args.target_precision}")
     if args.bootstrap < 0:
-        raise StanceKitError(f"--bootstrap: expected 0 or more resamples, found {args.bootstrap}")
+        raise UsageError(f"--bootstrap: expected 0 or more resamples, found {args.bootstrap}")
     clf = StanceClassifier.from_pretrained(args.model)
     if not isinstance(clf.meta.get("config"), dict):
-        raise StanceKitError(f"{args.model}/stancekit.json: field 'config': expected the training "
+        raise ModelError(f"{args.model}/stancekit.json: field 'config': expected the training "
                              "config the model was written with; the model directory is damaged")
     config = config_from_dict(clf.meta["config"], source=f"{args.model}/stancekit.json")
     if args.data:
-        try:
-            scheme = LabelScheme(args.label_scheme)
-        except (KeyError, ValueError) as exc:
-            reason = exc.args[0] if exc.args else exc
-            raise StanceKitError(f"--label-scheme: {reason}") from None
-        reader = PairReader(label_scheme=scheme, require_label=True)
+        reader = PairReader(label_scheme=LabelScheme(args.label_scheme, where="--label-scheme"), require_label=True)
         splits = {Path(f).stem: reader.read(f) for f in args.data}
     else:
         splits = load_splits(config.data)
@@ -201,19 +196,15 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .prediction import StanceClassifier
-    from .streaming import looks_like_articles, predict_articles, predict_file
+    from .prediction import StanceClassifier, check_abstain_below
+    from .streaming import check_shards, looks_like_articles, predict_articles, predict_file
 
     if args.batch_size < 1:
-        raise StanceKitError(f"--batch-size: expected a positive integer, found {args.batch_size}")
-    if args.abstain_below is not None and not 0.0 <= args.abstain_below <= 1.0:
-        raise StanceKitError(f"--abstain-below: expected a probability in [0, 1], found "
-                             f"{args.abstain_below}")
+        raise UsageError(f"--batch-size: expected a positive integer, found {args.batch_size}")
+    check_abstain_below(args.abstain_below, name="--abstain-below")
     if args.chunk_size < 1:
-        raise StanceKitError(f"--chunk-size: expected a positive integer, found {args.chunk_size}")
-    if args.num_shards < 1 or not 0 <= args.shard_index < args.num_shards:
-        raise StanceKitError(f"--shard-index/--num-shards: expected 0 <= index < shards, found "
-                             f"{args.shard_index} of {args.num_shards}")
+        raise UsageError(f"--chunk-size: expected a positive integer, found {args.chunk_size}")
+    check_shards(args.num_shards, args.shard_index, name="--shard-index/--num-shards")
     clf = StanceClassifier.from_pretrained(args.model, backend=args.backend)
     articles_only = (args.table, args.pairs_output, args.by, args.discover)
     if args.actors or args.articles or looks_like_articles(args.input):
@@ -227,8 +218,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
               f"rejected {counts['rejected']} -> {args.output}" + (f", table -> {args.table}" if args.table else ""))
         return 0
     if any(articles_only):
-        raise StanceKitError("--table, --by, --pairs-output and --discover apply to articles; "
-                             f"{args.input} holds pairs (rows with an 'actor' field)")
+        raise UsageError("--table, --by, --pairs-output and --discover apply to articles; "
+                         f"{args.input} holds pairs (rows with an 'actor' field)")
     counts = predict_file(clf, args.input, args.output, batch_size=args.batch_size,
                           rejects=args.rejects, overwrite=args.overwrite,
                           abstain_below=args.abstain_below, num_shards=args.num_shards,

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .fileio import jsonable
 
 DEFAULT_ENCODER = "packaged:all-MiniLM-L6-v2"
 
@@ -101,18 +102,10 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict[str, Any]:
-        return _plain(dataclasses.asdict(self))
+        return jsonable(dataclasses.asdict(self))
 
     def replace(self, **sections: Any) -> Config:
         return dataclasses.replace(self, **sections)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 SECTIONS = {f.name: f.type for f in dataclasses.fields(Config)}
@@ -265,10 +258,10 @@ def _check_value(section: str, key: str, value: Any) -> str | None:
 
         try:
             LabelScheme(value)
-        except (KeyError, ValueError) as exc:
-            return str(exc.args[0] if exc.args else exc)
+        except ConfigError as exc:
+            return str(exc)
     if (section, key) == ("data", "columns"):
-        from .data.readers import FIELDS
+        from .data.records import FIELDS
 
         unknown = sorted(set(value) - set(FIELDS))
         if unknown:

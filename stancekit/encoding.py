@@ -1,22 +1,25 @@
-"""Encoding pairs for the model: a template for actor and target, marked mentions in the text.
+"""Pairs to model inputs: a template for actor and target, marked mentions in the text.
 
-The encoding is part of the model: `PairEncoder.to_dict` is saved in the model
-directory and `PairEncoder.from_dict` restores it, so that prediction encodes exactly
-as training did.
+The input format is part of the model: `PairFormatter.to_dict` is saved in the model
+directory (``stancekit.json``, key ``encoding``) and `PairFormatter.from_dict` restores it,
+so that prediction formats and tokenizes exactly as training did. ("Encoder" in stancekit
+always means the pretrained transformer, see `stancekit.pretrained`.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
+
 from .config import EncodingConfig
-from .data.actors import content_word_spans, find_spans, surface_forms
+from .data.mentions import pair_mentions
 from .data.records import Span, StancePair
 from .labels import LABEL2ID
 
 
-class PairEncoder:
+class PairFormatter:
     """Turns `StancePair` objects into model inputs.
 
     The first segment is ``template`` filled with actor and target; the second is the
@@ -40,12 +43,7 @@ class PairEncoder:
     def second_segment(self, pair: StancePair) -> str:
         if not self.config.mark_mentions:
             return pair.text
-        actor = list(pair.actor_spans) or find_spans(
-            pair.text, surface_forms(pair.actor, pair.meta.get("actor_aliases", ())))
-        target = list(pair.target_spans) or find_spans(
-            pair.text, surface_forms(pair.target, pair.meta.get("target_aliases", ())), taken=actor)
-        if not target and self.config.target_match == "words":
-            target = content_word_spans(pair.text, pair.target, taken=actor)
+        actor, target = pair_mentions(pair, words=self.config.target_match == "words")
         return mark(pair.text, actor, target, self.config.actor_markers, self.config.target_markers)
 
     def texts(self, pairs: Sequence[StancePair]) -> tuple[list[str], list[str]]:
@@ -59,6 +57,28 @@ class PairEncoder:
         if with_labels:
             enc["labels"] = [LABEL2ID[p.label] for p in pairs]
         return enc
+
+    def batches(self, tokenizer: Any, pairs: Sequence[StancePair], *, batch_size: int = 64,
+                max_tokens: int = 8192) -> tuple[list[dict[str, Any]], list[list[int]]]:
+        """Tokenized features of each pair, and the indices of each length-sorted batch."""
+        enc = self.tokenize(tokenizer, pairs)
+        features = [{k: enc[k][i] for k in enc} for i in range(len(pairs))]
+        lengths = [len(f["input_ids"]) for f in features]
+        return features, list(token_batches(lengths, batch_size, max_tokens))
+
+    def logits(self, model: Any, tokenizer: Any, pairs: Sequence[StancePair], *,
+               batch_size: int = 64, max_tokens: int = 8192) -> np.ndarray:
+        """A torch model's logits for ``pairs`` in input order (fp32, length-sorted batches)."""
+        import torch
+
+        out = np.zeros((len(pairs), len(LABEL2ID)), dtype=np.float32)
+        features, batches = self.batches(tokenizer, pairs, batch_size=batch_size,
+                                         max_tokens=max_tokens)
+        with torch.inference_mode():
+            for idx in batches:
+                batch = tokenizer.pad([features[i] for i in idx], return_tensors="pt")
+                out[idx] = model(**batch).logits.float().numpy()
+        return out
 
     def dataset(self, tokenizer: Any, pairs: Sequence[StancePair]) -> Any:
         """A tokenized `datasets.Dataset` with ``labels`` (ids only live here and in the model)."""
@@ -74,11 +94,26 @@ class PairEncoder:
                 "max_length": self.config.max_length}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PairEncoder:
+    def from_dict(cls, data: dict[str, Any]) -> PairFormatter:
         data = dict(data)
         data["actor_markers"] = tuple(data["actor_markers"])
         data["target_markers"] = tuple(data["target_markers"])
         return cls(EncodingConfig(**data))
+
+
+def token_batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> Iterator[list[int]]:
+    """Indices grouped into batches of similar length: at most ``batch_size`` rows and
+    ``max_tokens`` padded tokens each (a single longer row still gets its own batch)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batch: list[int] = []
+    for i in order:
+        # sorted ascending, so lengths[i] is the padded width if i joins the batch
+        if batch and (len(batch) >= batch_size or (len(batch) + 1) * lengths[i] > max_tokens):
+            yield batch
+            batch = []
+        batch.append(i)
+    if batch:
+        yield batch
 
 
 def mark(text: str, actor: Sequence[Span], target: Sequence[Span], actor_markers: Sequence[str],

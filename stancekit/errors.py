@@ -38,3 +38,11 @@ class DataError(StanceKitError, ValueError):
 
 class ModelError(StanceKitError):
     """A model directory or encoder cannot be found or loaded."""
+
+
+class UsageError(StanceKitError):
+    """A command-line argument is invalid (the command prints it and exits with status 2)."""
+
+
+class TrainingCollapsed(StanceKitError):
+    """Every training attempt ended no better than predicting the majority class."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .errors import ConfigError
+
 SUPPORT, NEUTRAL, CONDEMN = "support", "neutral", "condemn"
 LABELS: tuple[str, ...] = (SUPPORT, NEUTRAL, CONDEMN)
 LABEL2ID: dict[str, int] = {label: i for i, label in enumerate(LABELS)}
@@ -34,16 +36,19 @@ class LabelScheme:
         'support'
     """
 
-    def __init__(self, scheme: str | Mapping[str, str] = "stancekit") -> None:
+    def __init__(self, scheme: str | Mapping[str, str] = "stancekit", *,
+                 where: str | None = None) -> None:
+        """``where`` names the setting the scheme came from in error messages (a CLI flag)."""
+        at = f"{where}: " if where else ""
         if isinstance(scheme, str):
             if scheme not in SCHEMES:
-                raise KeyError(f"unknown label scheme {scheme!r}; known: {sorted(SCHEMES)}")
+                raise ConfigError(f"{at}unknown label scheme {scheme!r}; known: {sorted(SCHEMES)}")
             self.name, mapping = scheme, SCHEMES[scheme]
         else:
             self.name, mapping = "custom", dict(scheme)
         bad = sorted({v for v in mapping.values() if v not in LABELS})
         if bad:
-            raise ValueError(f"label scheme maps onto {bad}; targets must be among {list(LABELS)}")
+            raise ConfigError(f"{at}label scheme maps onto {bad}; targets must be among {list(LABELS)}")
         self.mapping = {_key(k): v for k, v in mapping.items()}
         # The canonical names are always accepted as well.
         for label in LABELS:

@@ -1,31 +1,29 @@
-"""`StanceClassifier`: loads a model directory and predicts stances, fast and in input order."""
+"""`StanceClassifier`: loads a model directory and predicts stances, fast and in input order.
+
+The predictor has the shape of a transformers pipeline, each step replaceable alone:
+`preprocess` (pairs -> tokenized features and length-sorted batches) -> `_forward` (the
+backend's logits) -> `postprocess` (temperature, the stacked lexical model, probabilities).
+"""
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import modeldir
+from .calibration import softmax
 from .data.records import StancePair
-from .encoding import PairEncoder
-from .errors import ConfigError, DataError, ModelError
+from .encoding import PairFormatter
+from .errors import ConfigError, DataError
 from .labels import LABELS
+from .stacking import lexical_texts, stack
 
 logger = logging.getLogger(__name__)
-
-META_FILE = "stancekit.json"
-LEXICAL_FILE = "lexical.json"
-REQUIRED_FILES = (META_FILE, "config.json", "model.safetensors")
-# save_pretrained writes tokenizer_config.json and one of these; without them transformers
-# quietly builds an empty tokenizer and the model predicts from [UNK] alone
-TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model",
-                   "sentencepiece.bpe.model", "tokenizer.model")
-BACKENDS = ("torch", "torch-int8", "onnx", "onnx-int8")
 
 
 @dataclass(frozen=True)
@@ -48,70 +46,11 @@ class Prediction:
         return out
 
 
-def check_model_dir(path: str | Path) -> Path:
-    """Raise a `ModelError` unless ``path`` is a complete stancekit model directory."""
-    path = Path(path)
-    if not path.is_dir():
-        raise ModelError(f"{path}: model directory not found; train one with "
-                         "`stancekit train --config configs/default.yaml`")
-    missing = [f for f in REQUIRED_FILES if not (path / f).is_file()]
-    if missing:
-        raise ModelError(f"{path}: not a complete stancekit model directory; missing {missing}")
-    if not (path / "tokenizer_config.json").is_file() or \
-            not any((path / f).is_file() for f in TOKENIZER_FILES):
-        raise ModelError(f"{path}: not a complete stancekit model directory; missing the tokenizer "
-                         f"(tokenizer_config.json and one of {list(TOKENIZER_FILES)})")
-    from .encoders import check_untrusted_dir
+def check_abstain_below(value: float | None, *, name: str = "abstain_below") -> None:
+    """The one check of an abstention threshold (library argument and CLI flag alike)."""
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{name}: expected a probability in [0, 1], found {value!r}")
 
-    check_untrusted_dir(path)
-    return path
-
-
-def _read_meta(path: Path) -> dict[str, Any]:
-    """The model directory's stancekit.json, checked before anything is built from it."""
-    from .config import config_from_dict
-
-    file = path / META_FILE
-    try:
-        meta = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{file}: not valid JSON ({exc})") from None
-    if not isinstance(meta, dict):
-        raise ModelError(f"{file}: expected a JSON object, found {type(meta).__name__}")
-    if list(meta.get("labels") or []) != list(LABELS):
-        raise ModelError(f"{path}: the model predicts {meta.get('labels')}, stancekit expects "
-                         f"{list(LABELS)}; it was trained with another label set")
-    if not isinstance(meta.get("encoding"), dict):
-        raise ModelError(f"{file}: field 'encoding': expected the encoding the model was trained "
-                         f"with (template, markers, max_length), found {meta.get('encoding')!r}")
-    try:  # the same validation as a config file: a template may use only {actor}, {target}
-        meta["encoding_config"] = config_from_dict({"encoding": meta["encoding"]},
-                                                   source=f"{file} (encoding)").encoding
-    except ConfigError as exc:
-        raise ModelError(str(exc)) from None
-    temperature = meta.get("temperature", 1.0)
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or \
-            not 0 < temperature < float("inf"):
-        raise ModelError(f"{file}: field 'temperature': expected a positive number, "
-                         f"found {temperature!r}")
-    return meta
-
-
-
-def int8_layers(model: Any) -> dict[str, Any]:
-    """The linear layers that ``torch-int8`` quantizes: all but the feed-forward output
-    projections (``...output.dense`` after the GELU, whose inputs have outliers that a per-tensor
-    int8 scale flattens) and the classification head. Measured on the embedded test split:
-    quantizing every linear layer took the default all-mpnet-base-v2 model from 0.884 to 0.490
-    macro-F1; sparing these layers gives 0.860 at 1.3x fp32 speed (MiniLM: 0.785 vs 0.768
-    fp32, 1.2x; every layer would be 1.5x).
-    """
-    import torch
-
-    qconfig = torch.ao.quantization.default_dynamic_qconfig
-    return {name: qconfig for name, module in model.named_modules()
-            if isinstance(module, torch.nn.Linear) and "classifier" not in name
-            and not (name.endswith("output.dense") and ".attention." not in name)}
 
 class StanceClassifier:
     """A fine-tuned stance model, loaded only from its self-describing directory.
@@ -123,16 +62,16 @@ class StanceClassifier:
         [Prediction(label='neutral', probs={...}, id='1')]
     """
 
-    def __init__(self, model: Any, tokenizer: Any, encoder: PairEncoder, meta: dict[str, Any],
+    def __init__(self, model: Any, tokenizer: Any, formatter: PairFormatter, meta: dict[str, Any],
                  *, lexical: Any = None, path: Path | None = None) -> None:
-        self.model, self.tokenizer, self.encoder, self.meta = model, tokenizer, encoder, meta
+        self.model, self.tokenizer, self.formatter, self.meta = model, tokenizer, formatter, meta
         self.lexical, self.path = lexical, path
         self.temperature = float(meta.get("temperature", 1.0))
         self.stacker = meta.get("stacker")
 
     @classmethod
     def from_pretrained(cls, path: str | Path, *, backend: str = "torch") -> StanceClassifier:
-        """Load a model directory written by `stancekit.training.train`.
+        """Load a model directory written by `stancekit.training.train` (`stancekit.modeldir`).
 
         Args:
             path: The model directory.
@@ -140,50 +79,17 @@ class StanceClassifier:
                 layers), ``onnx`` or ``onnx-int8`` (ONNX Runtime; the exported graph is cached
                 in the model directory, see `stancekit.backends`).
         """
-        import torch
-        from safetensors import SafetensorError
-        from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+        from .backends import BACKENDS, load_backend
 
         if backend not in BACKENDS:
+            from .errors import ModelError
+
             raise ModelError(f"unknown backend {backend!r}; expected one of {list(BACKENDS)}")
-        path = check_model_dir(path)
-        meta = _read_meta(path)
-        encoder = PairEncoder(meta.pop("encoding_config"))
-        # trust_remote_code=False: never run Python code that ships with a model directory
-        try:
-            config = AutoConfig.from_pretrained(path, trust_remote_code=False)
-        except (OSError, ValueError, KeyError) as exc:
-            raise ModelError(f"{path}/config.json: cannot load the model config ({exc})") from None
-        id2label = {int(k): v for k, v in config.id2label.items()}
-        if [id2label.get(i) for i in range(max(len(LABELS), len(id2label)))] != list(LABELS):
-            raise ModelError(f"{path}/config.json: id2label is {id2label}, expected "
-                             f"{dict(enumerate(LABELS))}")
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
-            model = AutoModelForSequenceClassification.from_pretrained(
-                path, config=config, use_safetensors=True, trust_remote_code=False)
-        except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ModelError(f"{path}: cannot load the model ({reason})") from None
-        model.eval()
-        if backend == "torch-int8":
-            model = torch.ao.quantization.quantize_dynamic(model, int8_layers(model),
-                                                           dtype=torch.qint8)
-        elif backend.startswith("onnx"):
-            from .backends import onnx_model
-
-            model = onnx_model(path, model, tokenizer, quantize=backend == "onnx-int8")
-        lexical = None
-        if meta.get("stacker"):
-            from .baselines import TfidfBaseline
-
-            try:
-                lexical = TfidfBaseline.load(path / LEXICAL_FILE)
-            except (OSError, json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError,
-                    ValueError) as exc:
-                raise ModelError(f"{path / LEXICAL_FILE}: the stacked model's lexical half cannot "
-                                 f"be loaded ({type(exc).__name__}: {exc})") from None
-        return cls(model, tokenizer, encoder, meta, lexical=lexical, path=path)
+        path = Path(path)
+        model, tokenizer, meta, lexical = modeldir.load(path)
+        formatter = PairFormatter(meta.pop("encoding_config"))
+        model = load_backend(backend, path, model, tokenizer)
+        return cls(model, tokenizer, formatter, meta, lexical=lexical, path=path)
 
     # -- prediction ---------------------------------------------------------------------------
     def predict(self, inputs: Iterable[StancePair | Mapping[str, Any]], *, batch_size: int = 64,
@@ -196,9 +102,7 @@ class StanceClassifier:
                 this; the label is kept (never turned into ``neutral``). `stancekit evaluate`
                 reports the threshold that reaches a chosen precision on dev.
         """
-        if abstain_below is not None and not 0.0 <= abstain_below <= 1.0:
-            raise ConfigError(f"abstain_below: expected a probability in [0, 1], "
-                              f"found {abstain_below!r}")
+        check_abstain_below(abstain_below)
         pairs = as_pairs(inputs)
         probs = self.predict_proba(pairs, batch_size=batch_size, max_tokens=max_tokens,
                                    progress=progress)
@@ -212,52 +116,46 @@ class StanceClassifier:
                       max_tokens: int = 8192, progress: bool = False) -> np.ndarray:
         """Probabilities in the order of ``LABELS``, one row per pair, in input order."""
         logits = self.logits(pairs, batch_size=batch_size, max_tokens=max_tokens, progress=progress)
-        return self.probs_from_logits(logits, pairs)
-
-    def probs_from_logits(self, logits: np.ndarray, pairs: Sequence[StancePair], *,
-                          calibrated: bool = True) -> np.ndarray:
-        """What the model returns for these logits; ``calibrated=False`` skips the fitted
-        temperature (the evaluator's "before calibration")."""
-        probs = softmax(logits / (self.temperature if calibrated else 1.0))
-        if self.stacker and self.lexical is not None and len(pairs):
-            lex = self.lexical.predict_proba(lexical_texts(self.encoder, pairs))
-            probs = stack(probs, lex, self.stacker, calibrated=calibrated)
-        return probs
+        return self.postprocess(logits, pairs)
 
     def logits(self, pairs: Sequence[StancePair], *, batch_size: int = 64, max_tokens: int = 8192,
                progress: bool = False) -> np.ndarray:
         """Raw model logits, batched by length under a token budget, in input order."""
-        import torch
-
         if not pairs:
             return np.zeros((0, len(LABELS)), dtype=np.float32)
-        enc = self.encoder.tokenize(self.tokenizer, pairs)
-        features = [{k: enc[k][i] for k in enc} for i in range(len(pairs))]
+        features, batches = self.preprocess(pairs, batch_size=batch_size, max_tokens=max_tokens)
         out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
-        batches = list(token_batches([len(f["input_ids"]) for f in features], batch_size, max_tokens))
         bar = _progress(len(pairs), progress)
-        with torch.inference_mode():
-            for idx in batches:
-                batch = self.tokenizer.pad([features[i] for i in idx], return_tensors="pt")
-                out[idx] = self.model(**batch).logits.float().numpy()
-                bar.update(len(idx))
+        for idx in batches:
+            out[idx] = self._forward([features[i] for i in idx])
+            bar.update(len(idx))
         bar.close()
         return out
 
+    # -- the three steps ------------------------------------------------------------------------
+    def preprocess(self, pairs: Sequence[StancePair], *, batch_size: int = 64,
+                   max_tokens: int = 8192) -> tuple[list[dict[str, Any]], list[list[int]]]:
+        """Tokenized features of each pair, and the indices of each length-sorted batch."""
+        return self.formatter.batches(self.tokenizer, pairs, batch_size=batch_size,
+                                      max_tokens=max_tokens)
 
-def token_batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> Iterator[list[int]]:
-    """Indices grouped into batches of similar length: at most ``batch_size`` rows and
-    ``max_tokens`` padded tokens each (a single longer row still gets its own batch)."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    batch: list[int] = []
-    for i in order:
-        # sorted ascending, so lengths[i] is the padded width if i joins the batch
-        if batch and (len(batch) >= batch_size or (len(batch) + 1) * lengths[i] > max_tokens):
-            yield batch
-            batch = []
-        batch.append(i)
-    if batch:
-        yield batch
+    def _forward(self, features: Sequence[dict[str, Any]]) -> np.ndarray:
+        """The backend's logits of one batch of features."""
+        import torch
+
+        batch = self.tokenizer.pad(list(features), return_tensors="pt")
+        with torch.inference_mode():
+            return self.model(**batch).logits.float().numpy()
+
+    def postprocess(self, logits: np.ndarray, pairs: Sequence[StancePair], *,
+                    calibrated: bool = True) -> np.ndarray:
+        """What the model returns for these logits; ``calibrated=False`` skips the fitted
+        temperatures (the evaluator's "before calibration")."""
+        probs = softmax(logits, self.temperature if calibrated else 1.0, dtype=None)
+        if self.stacker and self.lexical is not None and len(pairs):
+            lex = self.lexical.predict_proba(lexical_texts(self.formatter, pairs))
+            probs = stack(probs, lex, self.stacker, calibrated=calibrated)
+        return probs
 
 
 def as_pairs(inputs: Iterable[StancePair | Mapping[str, Any]]) -> list[StancePair]:
@@ -275,27 +173,6 @@ def as_pairs(inputs: Iterable[StancePair | Mapping[str, Any]]) -> list[StancePai
         else:
             raise DataError(f"input {i}: expected a StancePair or a dict, found {type(item).__name__}")
     return pairs
-
-
-def lexical_texts(encoder: PairEncoder, pairs: Sequence[StancePair]) -> list[str]:
-    """What the lexical model reads: the first segment and the marked text."""
-    first, second = encoder.texts(pairs)
-    return [f"{a} || {b}" for a, b in zip(first, second)]
-
-
-def softmax(x: np.ndarray) -> np.ndarray:
-    z = x - x.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def stack(transformer: np.ndarray, lexical: np.ndarray, stacker: Mapping[str, Any], *,
-          calibrated: bool = True) -> np.ndarray:
-    """The stacked model: a logistic regression over both models' log-probabilities, its
-    logits divided by the stacker's own fitted temperature (calibration of what is returned)."""
-    x = np.log(np.clip(np.hstack([transformer, lexical]), 1e-6, 1.0))
-    logits = x @ np.asarray(stacker["coef"]).T + np.asarray(stacker["intercept"])
-    return softmax(logits / (float(stacker.get("temperature", 1.0)) if calibrated else 1.0))
 
 
 class _NoBar:

@@ -11,7 +11,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from .data.readers import PairReader, detect_format
-from .errors import DataError, StanceKitError
+from .errors import ConfigError, DataError, StanceKitError
+from .fileio import partial_path, write_json_atomically
 from .prediction import StanceClassifier
 
 CHUNK = 2048  # pairs sorted by length together; bigger chunks batch better, cost memory
@@ -54,11 +55,9 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
     """
     from tqdm.auto import tqdm
 
-    if not (num_shards >= 1 and 0 <= shard_index < num_shards):
-        raise DataError(f"expected 0 <= shard index < number of shards, found shard {shard_index} "
-                        f"of {num_shards}", field="shard_index")
+    check_shards(num_shards, shard_index)
     out = Path(output_path)
-    partial = out.with_name(out.name + ".partial")
+    partial = partial_path(out)
     record = out.with_name(out.name + ".progress.json")
     job = {"input": str(Path(input_path).resolve()), "shard": [shard_index, num_shards],
            "abstain_below": abstain_below, "model": str(getattr(clf, "path", ""))}
@@ -96,7 +95,7 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
                 fh.flush()
                 os.fsync(fh.fileno())
                 predicted += len(chunk)
-                _write_json_atomically(record, {**job, "pairs": predicted, "bytes": fh.tell()})
+                write_json_atomically(record, {**job, "pairs": predicted, "bytes": fh.tell()})
                 bar.update(len(chunk))
     except StanceKitError:
         # bad input: the user will change the file, so nothing here can be resumed
@@ -107,6 +106,13 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
     record.unlink(missing_ok=True)
     return {"read": reader.counts["read"], "predicted": predicted - done, "resumed_after": done,
             "rejected": reader.counts["rejected"] if shard_index == 0 else 0}
+
+
+def check_shards(num_shards: int, shard_index: int, *, name: str = "shard_index") -> None:
+    """The one check of a shard assignment (library arguments and CLI flags alike)."""
+    if not (num_shards >= 1 and 0 <= shard_index < num_shards):
+        raise ConfigError(f"{name}: expected 0 <= shard index < number of shards, found shard "
+                          f"{shard_index} of {num_shards}")
 
 
 def _shard_of(pair_id: str, num_shards: int) -> int:
@@ -128,12 +134,6 @@ def _resume_state(record: Path, partial: Path, job: dict[str, Any]) -> dict[str,
     if partial.stat().st_size < state.get("bytes", 0):
         return None
     return state
-
-
-def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def looks_like_articles(path: str | Path) -> bool:
@@ -160,7 +160,8 @@ def predict_articles(clf: StanceClassifier, input_path: str | Path, output_path:
     from tqdm.auto import tqdm
 
     from .aggregation import aggregate, stance_table, write_rows
-    from .data.articles import PairBuilder, load_actor_file, read_articles
+    from .data.articles import load_actor_file, read_articles
+    from .data.pair_builder import PairBuilder
 
     outputs = [Path(p) for p in (output_path, table_path, pairs_path) if p is not None]
     for out in outputs:
@@ -171,9 +172,9 @@ def predict_articles(clf: StanceClassifier, input_path: str | Path, output_path:
     actors, targets = load_actor_file(actors_path) if actors_path else ((), ())
     builder = PairBuilder.for_classifier(clf, actors=actors, targets=targets, discover=discover)
     out = Path(output_path)
-    partial = out.with_name(out.name + ".partial")
-    pairs_fh = open(Path(pairs_path).with_name(Path(pairs_path).name + ".partial"), "w",  # noqa: SIM115
-                    encoding="utf-8") if pairs_path else None
+    partial = partial_path(out)
+    pairs_fh = (open(partial_path(pairs_path), "w", encoding="utf-8")  # noqa: SIM115
+                if pairs_path else None)
     counts = {"articles": 0, "pairs": 0, "stances": 0, "articles_without_actors": 0}
     read_counts: dict[str, int] = {}
     try:
@@ -202,14 +203,14 @@ def predict_articles(clf: StanceClassifier, input_path: str | Path, output_path:
     except BaseException:
         partial.unlink(missing_ok=True)  # articles are not resumable: leave nothing half-done
         if pairs_path:
-            Path(pairs_path).with_name(Path(pairs_path).name + ".partial").unlink(missing_ok=True)
+            partial_path(pairs_path).unlink(missing_ok=True)
         raise
     finally:
         if pairs_fh is not None:
             pairs_fh.close()
     os.replace(partial, out)
     if pairs_path:
-        os.replace(Path(pairs_path).with_name(Path(pairs_path).name + ".partial"), pairs_path)
+        os.replace(partial_path(pairs_path), pairs_path)
     counts["rejected"] = read_counts.get("rejected", 0)
     if table_path:  # re-read the output: the table is built in flat memory
         with open(out, encoding="utf-8") as fh:

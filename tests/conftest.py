@@ -15,7 +15,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from stancekit.data.corpora import shared_datasets_dir  # noqa: E402
+from stancekit.data.public import shared_datasets_dir  # noqa: E402
 from stancekit.data.records import StancePair  # noqa: E402
 
 WORDS = ["the", "a", "an", "of", "on", "to", "in", "and", "or", "but", "not", "no", "did", "was", "were", "is", "be", "has", "have", "had", "by", "for", "with", "against", "about", "over", "at", "from", "as", "that", "this", "it", "its", "their", "his", "her", "they", "he", "she", "we", "said", "says", "say", "government", "ministry", "spokesman", "spokeswoman", "president", "minister", "party", "group", "court", "union", "company", "backed", "backs", "supports", "support", "supported", "welcomed", "praised", "endorsed", "pledged", "defended", "condemned", "condemns", "denounced", "rejected", "blamed", "criticised", "opposed", "slammed", "noted", "urged", "restraint", "calm", "both", "sides", "called", "talks", "neutral", "reported", "took", "note", "statement", "offensive", "operation", "ruling", "deal", "strike", "policy", "election", "merger", "ceasefire", "sanctions", "saudi", "arabia", "riyadh", "iran", "turkey", "egypt", "france", "china", "russia", "ukraine", "india", "kenya", "brazil"]

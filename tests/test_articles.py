@@ -8,16 +8,10 @@ from pathlib import Path
 import pytest
 
 from stancekit.aggregation import ActorStance, aggregate, stance_table, write_rows
-from stancekit.data.articles import (
-    Actor,
-    Article,
-    PairBuilder,
-    anaphor_kinds,
-    article_from_dict,
-    load_actor_file,
-    read_articles,
-    split_sentences,
-)
+from stancekit.data.articles import Actor, Article, article_from_dict, load_actor_file, read_articles
+from stancekit.data.coreference import anaphor_kinds
+from stancekit.data.pair_builder import PairBuilder
+from stancekit.data.sentences import split_sentences
 from stancekit.errors import DataError
 from stancekit.prediction import Prediction
 
@@ -235,7 +229,7 @@ def test_read_articles_duplicates_and_rejects(tmp_path: Path) -> None:
 
 def test_discovery_with_spacy() -> None:
     pytest.importorskip("spacy", reason="the optional 'discover' extra (spaCy) is not installed")
-    from stancekit.data.articles import discover_actors
+    from stancekit.data.discovery import discover_actors
     from stancekit.errors import ModelError
 
     try:

@@ -22,8 +22,8 @@ from stancekit.calibration import (
 from stancekit.config import Config
 from stancekit.errors import ConfigError
 from stancekit.labels import ID2LABEL, LABEL2ID, LABELS
-from stancekit.prediction import stack
-from stancekit.training import _calibrate
+from stancekit.stacking import stack
+from stancekit.training.fit import calibrate as _calibrate
 
 
 def make_model_dir(encoder: str, out: Path, *, temperature: float = 1.0) -> Path:
@@ -32,11 +32,11 @@ def make_model_dir(encoder: str, out: Path, *, temperature: float = 1.0) -> Path
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from stancekit.encoding import PairEncoder
+    from stancekit.encoding import PairFormatter
 
     torch.manual_seed(0)
     config = Config()
-    encoding = PairEncoder(config.encoding)
+    encoding = PairFormatter(config.encoding)
     tokenizer = AutoTokenizer.from_pretrained(encoder)
     model = AutoModelForSequenceClassification.from_pretrained(
         encoder, num_labels=3, id2label=ID2LABEL, label2id=LABEL2ID, ignore_mismatched_sizes=True)
@@ -196,8 +196,8 @@ def test_the_stored_temperature_is_used(untrained: Path, tmp_path: Path) -> None
     base = StanceClassifier.from_pretrained(untrained)
     cold = StanceClassifier.from_pretrained(sharp)
     logits = cold.logits(pairs)
-    np.testing.assert_allclose(cold.probs_from_logits(logits, pairs),
+    np.testing.assert_allclose(cold.postprocess(logits, pairs),
                                softmax(logits, 0.1), rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(cold.probs_from_logits(logits, pairs, calibrated=False),
+    np.testing.assert_allclose(cold.postprocess(logits, pairs, calibrated=False),
                                base.predict_proba(pairs), rtol=1e-4, atol=1e-6)
     assert [p.label for p in cold.predict(pairs)] == [p.label for p in base.predict(pairs)]

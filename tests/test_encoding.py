@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from stancekit.config import EncodingConfig
-from stancekit.data.actors import find_spans, surface_forms
+from stancekit.data.mentions import find_spans, surface_forms
 from stancekit.data.records import StancePair
-from stancekit.encoding import PairEncoder, mark
+from stancekit.encoding import PairFormatter, mark
 
 
 def test_mentions_are_marked_with_aliases() -> None:
-    enc = PairEncoder(EncodingConfig())
+    enc = PairFormatter(EncodingConfig())
     pair = StancePair(id="1", actor="Saudi Arabia", target="the offensive",
                       text="Riyadh urged restraint over the offensive.",
                       meta={"actor_aliases": ["Riyadh"]})
@@ -18,14 +18,14 @@ def test_mentions_are_marked_with_aliases() -> None:
 
 
 def test_given_spans_win_over_search() -> None:
-    enc = PairEncoder(EncodingConfig())
+    enc = PairFormatter(EncodingConfig())
     pair = StancePair(id="1", actor="p", target="q", text="Kratz blamed Avery.",
                       actor_spans=((0, 5),), target_spans=((13, 18),))
     assert enc.second_segment(pair) == "[A] Kratz [/A] blamed [T] Avery [/T]."
 
 
 def test_marking_can_be_switched_off() -> None:
-    enc = PairEncoder(EncodingConfig(mark_mentions=False))
+    enc = PairFormatter(EncodingConfig(mark_mentions=False))
     pair = StancePair(id="1", actor="Iran", target="the deal", text="Iran backed the deal.")
     assert enc.second_segment(pair) == "Iran backed the deal."
     assert enc.marker_tokens == []
@@ -53,5 +53,5 @@ def test_target_overlapping_actor_is_not_marked_twice() -> None:
 
 
 def test_encoder_round_trips() -> None:
-    enc = PairEncoder(EncodingConfig(template="{target} / {actor}", max_length=64))
-    assert PairEncoder.from_dict(enc.to_dict()).config == enc.config
+    enc = PairFormatter(EncodingConfig(template="{target} / {actor}", max_length=64))
+    assert PairFormatter.from_dict(enc.to_dict()).config == enc.config

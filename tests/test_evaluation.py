@@ -16,19 +16,9 @@ from sklearn.metrics import f1_score
 from stancekit import StanceClassifier, StancePair
 from stancekit.cli import main
 from stancekit.config import load_config
-from stancekit.evaluation import (
-    ERROR_FIELDS,
-    analyze,
-    aurc,
-    error_examples,
-    evaluate,
-    length_bucket,
-    risk_coverage,
-    selective,
-    slice_metrics,
-    summary_markdown,
-    threshold_for_precision,
-)
+from stancekit.evaluation import analyze, evaluate, summary_markdown
+from stancekit.evaluation.abstention import aurc, risk_coverage, selective, threshold_for_precision
+from stancekit.evaluation.slices import ERROR_FIELDS, error_examples, length_bucket, slice_metrics
 from stancekit.labels import LABELS
 from stancekit.metrics import (
     bootstrap_intervals,

@@ -9,6 +9,7 @@ import pytest
 
 from stancekit.data.readers import PairReader
 from stancekit.errors import DataError
+from stancekit.errors import ConfigError
 from stancekit.labels import LabelScheme
 
 GOOD = {"id": "1", "actor": "Iran", "target": "the deal", "text": "Iran backed the deal.",
@@ -127,7 +128,7 @@ def test_label_schemes() -> None:
     assert LabelScheme("favor_against")(" against ") == "condemn"
     assert LabelScheme({"6": "support", "4": "neutral", "2": "condemn"})(6.0) == "support"
     assert LabelScheme("numeric")(-1) == "condemn"
-    with pytest.raises(KeyError, match="unknown label scheme 'nope'"):
+    with pytest.raises(ConfigError, match="unknown label scheme 'nope'"):
         LabelScheme("nope")
-    with pytest.raises(ValueError, match=r"maps onto \['positive'\]"):
+    with pytest.raises(ConfigError, match=r"maps onto \['positive'\]"):
         LabelScheme({"pos": "positive"})

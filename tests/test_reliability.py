@@ -33,7 +33,7 @@ from stancekit.config import config_from_dict, load_config
 from stancekit.data.articles import load_actor_file, read_articles
 from stancekit.data.readers import PairReader
 from stancekit.data.records import StancePair
-from stancekit.encoders import resolve_encoder
+from stancekit.pretrained import resolve_encoder
 from stancekit.errors import ConfigError, DataError, ModelError, StanceKitError
 from stancekit.labels import ID2LABEL, LABEL2ID, LABELS
 from stancekit.prediction import StanceClassifier
@@ -104,7 +104,7 @@ def model_dir(tiny_encoder: str, tmp_path_factory: pytest.TempPathFactory) -> Pa
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
     from stancekit.config import Config, EncodingConfig
-    from stancekit.encoding import PairEncoder
+    from stancekit.encoding import PairFormatter
 
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("model") / "model"
@@ -113,7 +113,7 @@ def model_dir(tiny_encoder: str, tmp_path_factory: pytest.TempPathFactory) -> Pa
     BertForSequenceClassification(config).save_pretrained(path)
     AutoTokenizer.from_pretrained(tiny_encoder).save_pretrained(path)
     meta = {"labels": list(LABELS), "config": Config().to_dict(),
-            "encoding": PairEncoder(EncodingConfig(max_length=48)).to_dict()}
+            "encoding": PairFormatter(EncodingConfig(max_length=48)).to_dict()}
     (path / "stancekit.json").write_text(json.dumps(meta), encoding="utf-8")
     return path
 
@@ -500,7 +500,7 @@ def _install_split_parts(site: Path, encoder: str, dists: tuple[str, ...]) -> No
 
 
 def test_split_packaged_encoder(tiny_encoder: str, tmp_path: Path, monkeypatch) -> None:
-    from stancekit import encoders
+    from stancekit import pretrained as encoders
 
     dists = ("tiny-part-001", "tiny-part-002", "tiny-part-003")
     monkeypatch.setitem(encoders.SPLIT_PACKAGED, "tiny-bert", dists)
@@ -749,10 +749,11 @@ def test_ids_and_names_never_become_paths(model_dir: Path, tmp_path: Path) -> No
 
 def test_existing_directory_that_is_not_a_model_is_never_replaced(
         tiny_encoder: str, tmp_path: Path, monkeypatch, one_thread) -> None:
-    import stancekit.training
+    import stancekit.model_card
+    import stancekit.training.loop
     from stancekit.training import train
 
-    monkeypatch.setattr(stancekit.training, "COLLAPSE_MARGIN", -1.0)  # one quick epoch will do
+    monkeypatch.setattr(stancekit.training.loop, "COLLAPSE_MARGIN", -1.0)  # one quick epoch will do
     out = tmp_path / "papers"
     out.mkdir()
     (out / "thesis.tex").write_text("years of work")
@@ -935,7 +936,8 @@ def test_model_directory_is_complete_or_absent(crash_run: dict, tiny_encoder: st
                                                existing: bool) -> None:
     """A failure while the model directory is written (disk full, here) leaves no half-written
     directory: a fresh output is absent, a model being replaced is left as it was."""
-    import stancekit.training
+    import stancekit.model_card
+    import stancekit.training.loop
 
     out = tmp_path / "model"
     if existing:
@@ -943,11 +945,11 @@ def test_model_directory_is_complete_or_absent(crash_run: dict, tiny_encoder: st
     before = digest(out) if existing else None
 
     def disk_full(path: Path, meta: dict) -> None:
-        (path / "README.md").write_text("half")
+        path.write_text("half")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(stancekit.training, "write_model_card", disk_full)
-    monkeypatch.setattr(stancekit.training, "COLLAPSE_MARGIN", -1.0)  # one quick epoch will do
+    monkeypatch.setattr(stancekit.model_card, "write_model_card", disk_full)
+    monkeypatch.setattr(stancekit.training.loop, "COLLAPSE_MARGIN", -1.0)  # one quick epoch will do
     cfg = load_config(None, [f"model.name_or_path={tiny_encoder}", f"train.output_dir={out}",
                              "train.epochs=1", "train.collapse_retries=0", "train.batch_size=8",
                              "encoding.max_length=32"])

@@ -12,7 +12,8 @@ from stancekit import StanceClassifier, StancePair
 from stancekit.config import load_config
 from stancekit.errors import DataError, ModelError
 from stancekit.labels import LABELS
-from stancekit.training import TrainingCollapsed, train
+from stancekit.errors import TrainingCollapsed
+from stancekit.training import train
 
 
 def tiny_config(encoder: str, out: Path, *extra: str):

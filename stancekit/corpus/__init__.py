@@ -48,7 +48,7 @@ def article_pairs(article: dict[str, Any]) -> list[StancePair]:
     The window is the same shape that `stancekit.data.articles` builds at prediction time, so
     the model is trained on the inputs it will see.
     """
-    from ..data.articles import evidence_window
+    from ..data.sentences import evidence_window
 
     aliases = {a["name"]: a.get("aliases", []) for a in article["actors"]}
     pairs = []

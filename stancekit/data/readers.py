@@ -11,16 +11,15 @@ import csv
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import ConfigError, DataError
 from ..labels import LABELS, LabelScheme
-from .records import StancePair
+from .records import FIELDS, StancePair
 
-FIELDS = ("id", "actor", "target", "text", "label", "doc_id")
 REQUIRED = ("actor", "target", "text")
 FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv",
            ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
@@ -229,31 +228,11 @@ class PairReader:
 
     def iter(self, path: str | Path) -> Iterator[StancePair]:
         """Yield valid pairs; bad rows raise or go to the rejects file."""
-        seen: set[str] = set()
-        rejects: TextIO | None = None
-        try:
-            for lineno, row in iter_records(path, bad_rows="yield"):
-                self.counts["read"] += 1
-                try:
-                    if isinstance(row, DataError):
-                        raise row
-                    pair = self.convert(row, path=str(path), line=lineno)
-                    if pair.id in seen:
-                        raise DataError(f"duplicate id {pair.id!r}; ids must be unique in a file",
-                                        path=str(path), line=lineno, field=self._col("id"))
-                    seen.add(pair.id)
-                except DataError as err:
-                    if self.on_error == "raise":
-                        raise
-                    if rejects is None:
-                        rejects = open_rejects(self.rejects_path)
-                    self.counts["rejected"] += 1
-                    write_reject(rejects, path, lineno, err, row)
-                    continue
-                yield pair
-        finally:
-            if rejects is not None:
-                rejects.close()
+        return read_valid(
+            path, self.convert, counts=self.counts,
+            rejects_path=self.rejects_path if self.on_error == "reject" else None,
+            id_field=self._col("id"),
+            duplicate=lambda i: f"duplicate id {i!r}; ids must be unique in a file")
 
     def _col(self, name: str) -> str:
         return self.columns.get(name, name)
@@ -308,6 +287,42 @@ class PairReader:
         except DataError as err:
             raise DataError(err.reason, path=path, line=line, field=self._col(err.field or "")) \
                 from None
+
+
+def read_valid(path: str | Path, convert: Callable[..., Any], *, counts: dict[str, int],
+               rejects_path: str | Path | None, id_field: str = "id",
+               duplicate: Callable[[str], str] = lambda i: f"duplicate id {i!r}") -> Iterator[Any]:
+    """The one loop that turns a file's rows into records: ``convert(row, path=, line=)``
+    makes a record with an ``id`` or raises a `DataError`; a bad row (or a repeated id)
+    raises, or with ``rejects_path`` is written there with its reason and skipped. ``counts``
+    is updated with ``read`` and ``rejected``."""
+    counts.setdefault("read", 0)
+    counts.setdefault("rejected", 0)
+    seen: set[str] = set()
+    rejects: TextIO | None = None
+    try:
+        for lineno, row in iter_records(path, bad_rows="yield"):
+            counts["read"] += 1
+            try:
+                if isinstance(row, DataError):
+                    raise row
+                record = convert(row, path=str(path), line=lineno)
+                if record.id in seen:
+                    raise DataError(duplicate(record.id), path=str(path), line=lineno,
+                                    field=id_field)
+                seen.add(record.id)
+            except DataError as err:
+                if rejects_path is None:
+                    raise
+                if rejects is None:
+                    rejects = open_rejects(rejects_path)
+                counts["rejected"] += 1
+                write_reject(rejects, path, lineno, err, row)
+                continue
+            yield record
+    finally:
+        if rejects is not None:
+            rejects.close()
 
 
 def write_reject(fh: TextIO, path: str | Path, line: int, err: DataError, row: Any) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..fileio import jsonable
 from ..labels import LABELS
 
 PAIR_FIELDS = ("id", "actor", "target", "text", "doc_id", "actor_spans", "target_spans", "meta")
@@ -27,19 +28,7 @@ PAIR_FIELDS = ("id", "actor", "target", "text", "doc_id", "actor_spans", "target
 def _rows(batch: Mapping[str, Any]) -> list[dict[str, Any]]:
     keys = list(batch)
     n = len(batch[keys[0]]) if keys else 0
-    return [{k: _plain(batch[k][i]) for k in keys} for i in range(n)]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+    return [{k: jsonable(batch[k][i]) for k in keys} for i in range(n)]
 
 
 class PairPredictor:
@@ -74,7 +63,8 @@ class ArticlePredictor:
 
     def __init__(self, model_dir: str, *, actors_path: str | None = None, backend: str = "torch",
                  batch_size: int = 64) -> None:
-        from ..data.articles import PairBuilder, load_actor_file
+        from ..data.articles import load_actor_file
+        from ..data.pair_builder import PairBuilder
         from ..prediction import StanceClassifier
 
         self.clf = StanceClassifier.from_pretrained(model_dir, backend=backend)

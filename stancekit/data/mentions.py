@@ -1,4 +1,10 @@
-"""Finding actor and target mentions in text.
+"""Finding actor and target mentions in text: the one place mentions are searched.
+
+- `find_spans`: the spans of a list of surface forms;
+- `actor_mentions`: every listed actor's mentions in an article, longest match first across
+  all actors at once (the pair builder);
+- `pair_mentions`: a pair's actor and target spans, given or found by name (the input
+  formatter marks them; aggregation asks `mentions_target`).
 
 Matching is case-insensitive, treats typographic quotes as plain ones (’ = ') and any
 run of white space as one space, respects word boundaries, and resolves overlaps
@@ -10,8 +16,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 Span = tuple[int, int]
+
+if TYPE_CHECKING:
+    from .records import StancePair
 
 # One character for one, so that offsets in the normalised text are offsets in the original.
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'", "`": "'",
@@ -91,3 +101,44 @@ def content_word_spans(text: str, phrase: str, *, taken: Iterable[Span] = ()) ->
         if all(span[1] <= c[0] or span[0] >= c[1] for c in chosen):
             out.append(span)
     return out
+
+
+def form_key(form: str) -> str:
+    """How two surface forms are compared: quotes, white space and case folded."""
+    return " ".join(normalize(form).split()).lower()
+
+
+def actor_mentions(text: str, actors: Sequence[Any]) -> dict[str, list[Span]]:
+    """``{actor name: spans}`` of `Actor` objects (``name``, ``forms``); longest match first across all actors at once, so that
+    "Kata'ib Hezbollah" is never also read as "Hezbollah"."""
+    owner: dict[str, str] = {}
+    for actor in actors:
+        for form in actor.forms:
+            owner.setdefault(form_key(form), actor.name)
+    # find_spans resolves overlaps longest-first over the forms of every actor, then
+    # each span is given back to the actor whose form matched it.
+    out: dict[str, list[Span]] = {}
+    for span in find_spans(text, list(owner)):
+        name = owner.get(form_key(text[span[0]:span[1]]))
+        if name is not None:
+            out.setdefault(name, []).append(span)
+    return out
+
+
+def pair_mentions(pair: StancePair, *, words: bool = False) -> tuple[list[Span], list[Span]]:
+    """The actor's and the target's spans in ``pair.text``: the pair's own spans where it has
+    them, else found by name and ``meta["actor_aliases"]``/``meta["target_aliases"]``; with
+    ``words``, a target not found by name falls back to its content words."""
+    actor = list(pair.actor_spans) or find_spans(
+        pair.text, surface_forms(pair.actor, pair.meta.get("actor_aliases", ())))
+    target = list(pair.target_spans) or find_spans(
+        pair.text, surface_forms(pair.target, pair.meta.get("target_aliases", ())), taken=actor)
+    if not target and words:
+        target = content_word_spans(pair.text, pair.target, taken=actor)
+    return actor, target
+
+
+def mentions_target(pair: StancePair) -> bool:
+    """Whether the pair's text names the target, or failing that one of its content words."""
+    return bool(pair.target_spans) or \
+        bool(content_word_spans(pair.text, pair.target, taken=pair.actor_spans))

@@ -40,16 +40,13 @@ def _load(cfg: DataConfig) -> dict[str, list[StancePair]]:
             raise ConfigError("data.corpus is 'files' but neither data.train nor data.test is set")
         from .readers import PairReader
 
-        try:
-            scheme = LabelScheme(cfg.label_scheme)
-        except (KeyError, ValueError) as exc:
-            raise ConfigError(f"data.label_scheme: {exc}") from None
-        reader = PairReader(columns=cfg.columns, label_scheme=scheme, require_label=True)
+        reader = PairReader(columns=cfg.columns, label_scheme=LabelScheme(cfg.label_scheme),
+                            require_label=True)
         return {name: reader.read(path) for name, path in
                 (("train", cfg.train), ("dev", cfg.dev), ("test", cfg.test)) if path}
-    from . import corpora
+    from . import public
 
-    return corpora.load_public(cfg)
+    return public.load_public(cfg)
 
 
 def carve_dev(pairs: list[StancePair], fraction: float, seed: int = 13

@@ -1,0 +1,208 @@
+"""The model directory: the one on-disk contract between training and prediction.
+
+A model directory is self-describing: the transformer's weights (``model.safetensors``) and
+``config.json`` (with ``id2label``), its tokenizer, ``stancekit.json`` (the input encoding,
+the resolved training config, the data fingerprints, dev metrics, calibration and the
+stacker), ``lexical.json`` when a TF-IDF model is stacked, and a model card (``README.md``).
+Training writes it with `write`; prediction reads it with `load`; neither imports the other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .data.records import StancePair
+from .errors import ConfigError, ModelError
+from .labels import LABELS
+
+META_FILE = "stancekit.json"
+LEXICAL_FILE = "lexical.json"
+CARD_FILE = "README.md"
+FORMAT_VERSION = 1
+REQUIRED_FILES = (META_FILE, "config.json", "model.safetensors")
+# save_pretrained writes tokenizer_config.json and one of these; without them transformers
+# quietly builds an empty tokenizer and the model predicts from [UNK] alone
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model",
+                   "sentencepiece.bpe.model", "tokenizer.model")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def check(path: str | Path) -> Path:
+    """Raise a `ModelError` unless ``path`` is a complete stancekit model directory."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ModelError(f"{path}: model directory not found; train one with "
+                         "`stancekit train --config configs/default.yaml`")
+    missing = [f for f in REQUIRED_FILES if not (path / f).is_file()]
+    if missing:
+        raise ModelError(f"{path}: not a complete stancekit model directory; missing {missing}")
+    if not (path / "tokenizer_config.json").is_file() or \
+            not any((path / f).is_file() for f in TOKENIZER_FILES):
+        raise ModelError(f"{path}: not a complete stancekit model directory; missing the tokenizer "
+                         f"(tokenizer_config.json and one of {list(TOKENIZER_FILES)})")
+    from .pretrained import check_untrusted_dir
+
+    check_untrusted_dir(path)
+    return path
+
+
+def read_meta(path: Path) -> dict[str, Any]:
+    """The directory's ``stancekit.json``, checked before anything is built from it; the
+    validated encoding config is added as ``meta["encoding_config"]``."""
+    from .config import config_from_dict
+
+    file = path / META_FILE
+    try:
+        meta = json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{file}: not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise ModelError(f"{file}: expected a JSON object, found {type(meta).__name__}")
+    if list(meta.get("labels") or []) != list(LABELS):
+        raise ModelError(f"{path}: the model predicts {meta.get('labels')}, stancekit expects "
+                         f"{list(LABELS)}; it was trained with another label set")
+    if not isinstance(meta.get("encoding"), dict):
+        raise ModelError(f"{file}: field 'encoding': expected the encoding the model was trained "
+                         f"with (template, markers, max_length), found {meta.get('encoding')!r}")
+    try:  # the same validation as a config file: a template may use only {actor}, {target}
+        meta["encoding_config"] = config_from_dict({"encoding": meta["encoding"]},
+                                                   source=f"{file} (encoding)").encoding
+    except ConfigError as exc:
+        raise ModelError(str(exc)) from None
+    temperature = meta.get("temperature", 1.0)
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or \
+            not 0 < temperature < float("inf"):
+        raise ModelError(f"{file}: field 'temperature': expected a positive number, "
+                         f"found {temperature!r}")
+    return meta
+
+
+def load(path: str | Path) -> tuple[Any, Any, dict[str, Any], Any]:
+    """``(model, tokenizer, meta, lexical)`` of a model directory, every file checked first.
+
+    ``model`` is the transformers sequence classifier in eval mode (fp32, CPU); ``lexical`` the
+    stacked TF-IDF model or None. Python code shipped in a directory is never run.
+    """
+    from safetensors import SafetensorError
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+    path = check(path)
+    meta = read_meta(path)
+    try:
+        config = AutoConfig.from_pretrained(path, trust_remote_code=False)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelError(f"{path}/config.json: cannot load the model config ({exc})") from None
+    id2label = {int(k): v for k, v in config.id2label.items()}
+    if [id2label.get(i) for i in range(max(len(LABELS), len(id2label)))] != list(LABELS):
+        raise ModelError(f"{path}/config.json: id2label is {id2label}, expected "
+                         f"{dict(enumerate(LABELS))}")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            path, config=config, use_safetensors=True, trust_remote_code=False)
+    except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelError(f"{path}: cannot load the model ({reason})") from None
+    model.eval()
+    lexical = None
+    if meta.get("stacker"):
+        from .baselines import TfidfBaseline
+
+        try:
+            lexical = TfidfBaseline.load(path / LEXICAL_FILE)
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError,
+                ValueError) as exc:
+            raise ModelError(f"{path / LEXICAL_FILE}: the stacked model's lexical half cannot "
+                             f"be loaded ({type(exc).__name__}: {exc})") from None
+    return model, tokenizer, meta, lexical
+
+
+def is_model_dir(path: Path) -> bool:
+    return (path / META_FILE).is_file()
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def fingerprint(pairs: Sequence[StancePair]) -> str:
+    """A short hash of the pairs' ids, fields and labels: which data a model was trained on."""
+    h = hashlib.sha256()
+    for p in pairs:
+        h.update("\x1f".join([p.id, p.actor, p.target, p.text, p.label or ""]).encode("utf-8"))
+        h.update(b"\x1e")
+    return h.hexdigest()[:16]
+
+
+def describe(config: Any, result: dict[str, Any], splits: dict[str, list[StancePair]],
+             floor: float, seconds: float) -> dict[str, Any]:
+    """The ``stancekit.json`` of a training result."""
+    import datasets
+    import sklearn
+    import torch
+    import transformers
+
+    from . import __version__
+
+    return {
+        "format_version": FORMAT_VERSION,
+        "stancekit_version": __version__,
+        "labels": list(LABELS),
+        "encoding": result["formatter"].to_dict(),
+        "config": config.to_dict(),
+        "label_scheme": config.data.label_scheme,
+        "encoder": config.model.name_or_path,
+        "data": {name: {"n": len(pairs), "fingerprint": fingerprint(pairs),
+                        "labels": dict(Counter(p.label for p in pairs))}
+                 for name, pairs in splits.items()},
+        "dev_metrics": {f"dev_{k}": v for k, v in result["dev_metrics"].items()},
+        "dev_majority_f1_macro": floor,
+        "learning_rate": result["learning_rate"],
+        "seed": result["seed"],
+        "steps": result["steps"],
+        "train_seconds": round(seconds, 1),
+        "temperature": result.get("temperature", 1.0),
+        "calibration": result.get("calibration"),
+        "stacker": result["stacker"],
+        "stack_report": result.get("stack_report"),
+        "versions": {"python": sys.version.split()[0], "torch": torch.__version__,
+                     "transformers": transformers.__version__, "datasets": datasets.__version__,
+                     "scikit-learn": sklearn.__version__},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def write(out: Path, result: dict[str, Any], meta: dict[str, Any]) -> None:
+    """Write the model directory into a temporary sibling and rename it into place, so that
+    ``out`` is always either complete or absent."""
+    from .model_card import write_model_card
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        result["model"].save_pretrained(tmp, safe_serialization=True)
+        result["tokenizer"].save_pretrained(tmp)
+        if result["lexical"] is not None:
+            result["lexical"].save(tmp / LEXICAL_FILE)
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        write_model_card(tmp / CARD_FILE, meta)
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        if out.exists():
+            os.rename(out, old)
+        os.rename(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

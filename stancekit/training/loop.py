@@ -1,0 +1,108 @@
+"""`train(config) -> model directory`: fine-tune an encoder on stance pairs.
+
+What it guards against:
+- collapse: fine-tuning small encoders sometimes ends at one-class predictions with no
+  error. The best dev checkpoint (macro-F1) is kept, and a run whose best checkpoint
+  is no better than the majority class is restarted at half the learning rate.
+- lost work: checkpoints go to ``<output_dir>.work/`` and a rerun resumes from them
+  (`stancekit.training.checkpoints`).
+- half-written output: the model directory is written to a temporary directory and
+  renamed into place, so it is either complete or absent (`stancekit.modeldir`).
+
+One attempt (`stancekit.training.fit`) fine-tunes with `transformers.Trainer`, stacks a
+TF-IDF model when it helps on dev (`stancekit.stacking`) and fits a temperature on dev.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from .. import modeldir
+from ..config import Config
+from ..data.records import StancePair
+from ..data.splits import load_splits
+from ..errors import DataError, StanceKitError, TrainingCollapsed
+from ..metrics import PRIMARY_METRIC, stance_metrics
+from .checkpoints import check_resumable, exclusive
+from .fit import calibrate, fit
+
+logger = logging.getLogger(__name__)
+
+COLLAPSE_MARGIN = 0.05  # dev macro-F1 must beat the majority class by this much
+
+
+def train(config: Config, splits: dict[str, list[StancePair]] | None = None) -> Path:
+    """Fine-tune ``config.model.name_or_path`` and write a self-describing model directory.
+
+    Args:
+        config: The resolved configuration.
+        splits: Pairs by split name; loaded from ``config.data`` when not given. Needs
+            ``train`` and ``dev`` (dev is carved from train when the data has none).
+
+    Returns:
+        The model directory, ``config.train.output_dir``.
+    """
+    tc = config.train
+    splits = splits if splits is not None else load_splits(config.data)
+    train_pairs, dev_pairs = splits.get("train", []), splits.get("dev", [])
+    _check_splits(train_pairs, dev_pairs)
+    out = Path(tc.output_dir)
+    if out.exists() and not modeldir.is_model_dir(out) and \
+            (not out.is_dir() or any(out.iterdir())):
+        raise StanceKitError(f"{out}: exists and is not a stancekit model directory; refusing to "
+                             "replace it (choose another train.output_dir)")
+    work = out.with_name(out.name + ".work")
+    # Under torchrun/accelerate every process trains; only rank 0 locks and writes.
+    main_process = int(os.environ.get("RANK", "0")) == 0
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    with exclusive(work / ".lock") if main_process else contextlib.nullcontext():
+        check_resumable(work, config, splits) if main_process else None
+        majority = Counter(p.label for p in train_pairs).most_common(1)[0][0]
+        floor = stance_metrics([p.label for p in dev_pairs], [majority] * len(dev_pairs))[PRIMARY_METRIC]
+        result = None
+        for attempt in range(tc.collapse_retries + 1):
+            lr = tc.learning_rate / (2**attempt)
+            result = fit(config, train_pairs, dev_pairs, work / f"attempt-{attempt}", lr,
+                          tc.seed + attempt)
+            score = result["dev_metrics"][PRIMARY_METRIC]
+            if score > floor + COLLAPSE_MARGIN:
+                break
+            logger.warning("attempt %d collapsed: dev macro-F1 %.3f vs majority %.3f (lr %.2g)",
+                           attempt, score, floor, lr)
+        else:
+            raise TrainingCollapsed(
+                f"training collapsed: best dev macro-F1 {score:.3f} is no better than the majority "
+                f"class ({floor:.3f}) after {tc.collapse_retries + 1} attempt(s); lower "
+                "train.learning_rate, add epochs, or check the labels")
+        result["calibration"] = calibrate(result, dev_pairs)
+        meta = modeldir.describe(config, result, splits, floor, time.time() - started)
+        if not main_process:
+            return out
+        modeldir.write(out, result, meta)
+    shutil.rmtree(work, ignore_errors=True)
+    logger.info("model written to %s (dev macro-F1 %.3f)", out,
+                meta["dev_metrics"]["dev_" + PRIMARY_METRIC])
+    return out
+
+
+def _check_splits(train_pairs: Sequence[StancePair], dev_pairs: Sequence[StancePair]) -> None:
+    if not train_pairs:
+        raise DataError("the train split is empty; nothing to train on")
+    if not dev_pairs:
+        raise DataError("the dev split is empty; give data.dev or a data.dev_fraction > 0")
+    for name, pairs in (("train", train_pairs), ("dev", dev_pairs)):
+        unlabeled = [p.id for p in pairs if p.label is None]
+        if unlabeled:
+            raise DataError(f"{len(unlabeled)} {name} pairs have no label, e.g. id "
+                            f"{unlabeled[0]!r}", field="label")
+    if len({p.label for p in train_pairs}) < 2:
+        raise DataError(f"the train split has only the label {train_pairs[0].label!r}; "
+                        "a classifier needs at least two")
