@@ -4,22 +4,13 @@ and the corpus meets the sizes the issue asks for."""
 from __future__ import annotations
 
 import collections
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
 from stancekit.corpus import CORPUS_DIR, SPLITS_FILE, iter_articles, load_embedded_splits
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def load_script(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from stancekit.corpus.checks import HARD_CASES, check_file
+from stancekit.corpus.splitting import extend_splits
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +24,9 @@ def splits() -> dict[str, list[str]]:
 
 
 def test_every_corpus_file_passes_the_checker() -> None:
-    check = load_script("check_corpus")
     seen: set[str] = set()
     for path in sorted((CORPUS_DIR / "data").glob("*.jsonl")):
-        problems, _ = check.check_file(path, seen)
+        problems, _ = check_file(path, seen)
         assert not problems, problems[:5]
 
 
@@ -50,7 +40,7 @@ def test_the_corpus_meets_the_issue_minimums(articles: list[dict]) -> None:
     assert {art["domain"] for art in articles} == {
         "armed_conflict", "coups", "elections", "trade", "courts", "corporate", "health",
         "climate", "sport", "labour"}
-    assert {a.get("hard_case") for a in anns} - {None} == load_script("check_corpus").HARD_CASES
+    assert {a.get("hard_case") for a in anns} - {None} == HARD_CASES
 
 
 def test_held_out_splits_share_no_event_with_training(articles: list[dict],
@@ -74,10 +64,27 @@ def test_held_out_splits_share_no_event_with_training(articles: list[dict],
 
 def test_extending_the_splits_keeps_held_out_articles_held_out(articles: list[dict],
                                                                splits: dict[str, list[str]]) -> None:
-    make_splits = load_script("make_splits")
     dev_event = next(a["event"] for a in articles if a["id"] == splits["dev"][0])
     added = [{"id": "new-1", "event": dev_event}, {"id": "new-2", "event": "brand-new-event"}]
-    extended = make_splits.extend_splits(articles + added, splits)
+    extended = extend_splits(articles + added, splits)
     assert set(splits["test"]) == set(extended["test"])
     assert extended["test_events"] == sorted(splits["test_events"])
     assert set(extended["dev"]) == set(splits["dev"]) | {"new-1"}
+
+
+def test_realistic_articles_annotate_every_pair_and_hold_out_whole_events(
+        articles: list[dict], splits: dict[str, list[str]]) -> None:
+    realistic = [a for a in articles if a["id"].startswith("rw")]
+    assert len(realistic) >= 48
+    for art in realistic:
+        targets = {a["target"] for a in art["annotations"]}
+        pairs = {(a["actor"], a["target"]) for a in art["annotations"]}
+        wanted = {(x["name"], t) for x in art["actors"] for t in targets if x["name"] != t}
+        assert pairs == wanted, art["id"]
+    anns = [a for art in realistic for a in art["annotations"]]
+    assert collections.Counter(a["stance"] for a in anns)["neutral"] / len(anns) > 0.55
+    pairs = load_embedded_splits()
+    held = set(splits["test_real"]) | set(splits["dev_real"])
+    event_of = {art["id"]: art["event"] for art in articles}
+    assert not {event_of[p.doc_id] for p in pairs["train"]} & held
+    assert {event_of[p.doc_id] for p in pairs["test_real"]} == set(splits["test_real"])

@@ -6,6 +6,8 @@ Files: ``data/*.jsonl`` (one article per line, see ``docs/annotation.md``) and
 - ``test_events``: every article of a set of held-out events — no article of those
   events is in any other split (event-held-out generalisation);
 - ``test`` and ``dev``: held-out articles of the remaining events (article-level split);
+- ``dev_real`` and ``test_real``: held-out events of the realistic long-form articles
+  (every actor x target pair annotated, mostly neutral; `stancekit.corpus.splitting`);
 - ``train``: everything else.
 """
 
@@ -22,7 +24,7 @@ from ..errors import DataError
 
 CORPUS_DIR = Path(__file__).resolve().parent
 SPLITS_FILE = CORPUS_DIR / "splits.json"
-SPLIT_NAMES = ("train", "dev", "test", "test_events")
+SPLIT_NAMES = ("train", "dev", "test", "test_events", "dev_real", "test_real")
 
 
 def iter_articles(folder: Path | None = None) -> Iterator[dict[str, Any]]:
@@ -71,16 +73,14 @@ def load_splits_file() -> dict[str, list[str]]:
     return json.loads(SPLITS_FILE.read_text(encoding="utf-8"))
 
 
-def split_of_articles(articles: list[dict[str, Any]]) -> dict[str, str]:
+def split_of_articles(articles: list[dict[str, Any]],
+                      spec: dict[str, list[str]] | None = None) -> dict[str, str]:
     """``{article id: split}`` from ``splits.json`` (held-out events, held-out articles)."""
-    spec = load_splits_file()
-    held_events = set(spec["test_events"])
+    spec = spec or load_splits_file()
+    by_event = {e: s for s in ("test_events", "dev_real", "test_real") for e in spec.get(s, ())}
     by_article = {a: s for s in ("dev", "test") for a in spec[s]}
-    out = {}
-    for art in articles:
-        out[art["id"]] = "test_events" if art["event"] in held_events else \
-            by_article.get(art["id"], "train")
-    return out
+    return {art["id"]: by_event.get(art["event"]) or by_article.get(art["id"], "train")
+            for art in articles}
 
 
 def load_embedded_splits() -> dict[str, list[StancePair]]:

@@ -24,6 +24,11 @@ def _segmenter() -> Any:
 
 def split_sentences(text: str) -> list[Span]:
     """Character spans of the sentences of ``text`` (pysbd: handles "U.S.", "Dr.", "Jan. 14")."""
+    return list(_sentence_spans(text))
+
+
+@lru_cache(maxsize=256)  # an article's windows are cut from the same text many times
+def _sentence_spans(text: str) -> tuple[Span, ...]:
     spans = []
     for seg in _segmenter().segment(text):
         start, end = seg.start, seg.end
@@ -33,7 +38,7 @@ def split_sentences(text: str) -> list[Span]:
             start += 1
         if end > start:
             spans.append((start, end))
-    return spans
+    return tuple(spans)
 
 
 def evidence_window(text: str, evidence: str, *, context: int = 1) -> str:
