@@ -1,9 +1,13 @@
-"""Shared fixtures: offline mode, fixed seeds, a tiny randomly initialised BERT."""
+"""Shared fixtures: offline mode, fixed seeds, a tiny randomly initialised BERT, synthetic
+pairs, model directories (untrained, random, trained) and the CLI error check."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import random
+from collections.abc import Callable, Iterable
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -17,6 +21,8 @@ import pytest  # noqa: E402
 
 from stancekit.data.public import shared_datasets_dir  # noqa: E402
 from stancekit.data.records import StancePair  # noqa: E402
+from stancekit.errors import StanceKitError  # noqa: E402
+from stancekit.labels import ID2LABEL, LABEL2ID, LABELS  # noqa: E402
 
 WORDS = ["the", "a", "an", "of", "on", "to", "in", "and", "or", "but", "not", "no", "did", "was", "were", "is", "be", "has", "have", "had", "by", "for", "with", "against", "about", "over", "at", "from", "as", "that", "this", "it", "its", "their", "his", "her", "they", "he", "she", "we", "said", "says", "say", "government", "ministry", "spokesman", "spokeswoman", "president", "minister", "party", "group", "court", "union", "company", "backed", "backs", "supports", "support", "supported", "welcomed", "praised", "endorsed", "pledged", "defended", "condemned", "condemns", "denounced", "rejected", "blamed", "criticised", "opposed", "slammed", "noted", "urged", "restraint", "calm", "both", "sides", "called", "talks", "neutral", "reported", "took", "note", "statement", "offensive", "operation", "ruling", "deal", "strike", "policy", "election", "merger", "ceasefire", "sanctions", "saudi", "arabia", "riyadh", "iran", "turkey", "egypt", "france", "china", "russia", "ukraine", "india", "kenya", "brazil"]
 
@@ -85,9 +91,12 @@ VERBS = {"support": ["backed", "welcomed", "praised", "endorsed"],
          "condemn": ["condemned", "denounced", "rejected", "slammed"],
          "neutral": ["noted", "took note of", "reported on", "urged calm over"]}
 
+# A pair row that every reader accepts.
+GOOD = {"id": "1", "actor": "Iran", "target": "the deal", "text": "Iran backed the deal.",
+        "label": "support"}
 
-def synthetic_pairs(n: int, seed: int = 0) -> list[StancePair]:
-    """Keyword-driven pairs: easy enough that a tiny model learns them in a few steps."""
+
+def _synthetic_pairs(n: int, seed: int = 0) -> list[StancePair]:
     rng = random.Random(seed)
     labels = ["support", "neutral", "condemn"]
     pairs = []
@@ -99,6 +108,178 @@ def synthetic_pairs(n: int, seed: int = 0) -> list[StancePair]:
         pairs.append(StancePair(id=f"s{i}", actor=actor, target=target, text=text, label=label,
                                 doc_id=f"d{i // 2}"))
     return pairs
+
+
+@pytest.fixture(scope="session")
+def synthetic_pairs() -> Callable[..., list[StancePair]]:
+    """``synthetic_pairs(n, seed=0)``: keyword-driven pairs, easy enough that a tiny model learns
+    them in a few steps; labels cycle support, neutral, condemn; two pairs per ``doc_id``."""
+    return _synthetic_pairs
+
+
+@pytest.fixture(scope="session")
+def noisy() -> Callable[..., list[str]]:
+    """``noisy(labels, rate, seed=0)``: the labels with a share ``rate`` replaced at random."""
+
+    def make(y: list[str], rate: float, seed: int = 0) -> list[str]:
+        rng = np.random.default_rng(seed)
+        return [LABELS[rng.integers(3)] if rng.random() < rate else lab for lab in y]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def corpus_pairs() -> Callable[..., list[StancePair]]:
+    """``corpus_pairs(n, seed=0, padded=True)``: synthetic pairs from two source corpora, a
+    third of them padded to each length bucket (``padded=False`` for training data: short
+    inputs train faster)."""
+
+    def make(n: int, seed: int = 0, *, padded: bool = True) -> list[StancePair]:
+        pad = " More words follow here."
+        return [dataclasses.replace(p, meta={"domain": "courts" if i % 4 else "trade"},
+                                    text=p.text + pad * (i % 3) * 15 * padded)
+                for i, p in enumerate(_synthetic_pairs(n, seed=seed))]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def build_pairs() -> Callable[..., list[StancePair]]:
+    """``build_pairs(text, actors, targets=("the offensive",), **builder_options)``: the pairs
+    `PairBuilder` makes of one article."""
+    from stancekit.data.articles import Article
+    from stancekit.data.pair_builder import PairBuilder
+
+    def build(text: str, actors: list, targets=("the offensive",), **kw) -> list[StancePair]:
+        return PairBuilder(**kw).build(Article(id="a1", text=text, actors=tuple(actors),
+                                               targets=tuple(targets)))
+
+    return build
+
+
+def _jsonl(*rows: dict | str) -> bytes:
+    return "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows).encode()
+
+
+@pytest.fixture(scope="session")
+def jsonl() -> Callable[..., bytes]:
+    """``jsonl(*rows)``: the bytes of a JSONL file; a row is a dict or a raw line."""
+    return _jsonl
+
+
+@pytest.fixture(scope="session")
+def write_pairs() -> Callable[[Path, Iterable[StancePair]], Path]:
+    """``write_pairs(path, pairs)``: the pairs as a JSONL file at ``path``."""
+
+    def write(path: Path, pairs: Iterable[StancePair]) -> Path:
+        path.write_text("".join(json.dumps(p.to_dict()) + "\n" for p in pairs), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def good_row() -> dict:
+    """A pair row that every reader accepts (a fresh copy per test)."""
+    return dict(GOOD)
+
+
+@pytest.fixture(scope="session")
+def small_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Train (30) and dev (12) files of synthetic pairs."""
+    d = tmp_path_factory.mktemp("small")
+    train, dev = d / "train.jsonl", d / "dev.jsonl"
+    train.write_bytes(_jsonl(*[p.to_dict() for p in _synthetic_pairs(30)]))
+    dev.write_bytes(_jsonl(*[p.to_dict() for p in _synthetic_pairs(12, seed=1)]))
+    return train, dev
+
+
+@pytest.fixture(scope="session")
+def untrained_model(tiny_encoder: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A complete, untrained model directory (the tiny BERT with a random 3-label head and the
+    mention markers) written without training: fast, and loaded through the real
+    `StanceClassifier.from_pretrained` path."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from stancekit.config import Config
+    from stancekit.encoding import PairFormatter
+
+    torch.manual_seed(0)
+    out = tmp_path_factory.mktemp("untrained") / "model"
+    config = Config()
+    encoding = PairFormatter(config.encoding)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_encoder)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        tiny_encoder, num_labels=3, id2label=ID2LABEL, label2id=LABEL2ID,
+        ignore_mismatched_sizes=True)
+    tokenizer.add_tokens(encoding.marker_tokens, special_tokens=True)
+    model.resize_token_embeddings(len(tokenizer))
+    model.save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+    meta = {"labels": list(LABELS), "encoding": encoding.to_dict(), "config": config.to_dict(),
+            "encoder": tiny_encoder, "temperature": 1.0, "stacker": None}
+    (out / "stancekit.json").write_text(json.dumps(meta), encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="session")
+def random_model(tiny_encoder: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A complete model directory without training: a randomly initialised BERT of the tiny
+    encoder's shape with a 3-label head, no mention markers, ``max_length`` 48."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from stancekit.config import Config, EncodingConfig
+    from stancekit.encoding import PairFormatter
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("model") / "model"
+    config = BertConfig.from_pretrained(tiny_encoder, num_labels=3, id2label=ID2LABEL,
+                                        label2id=LABEL2ID)
+    BertForSequenceClassification(config).save_pretrained(path)
+    AutoTokenizer.from_pretrained(tiny_encoder).save_pretrained(path)
+    meta = {"labels": list(LABELS), "config": Config().to_dict(),
+            "encoding": PairFormatter(EncodingConfig(max_length=48)).to_dict()}
+    (path / "stancekit.json").write_text(json.dumps(meta), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained_model(tiny_encoder: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny BERT trained on 120 synthetic pairs (dev 30): it has learnt the keywords."""
+    from stancekit.config import load_config
+    from stancekit.training import train
+
+    out = tmp_path_factory.mktemp("inference") / "model"
+    config = load_config(None, ["data.corpus=files", f"model.name_or_path={tiny_encoder}",
+                                f"train.output_dir={out}", "train.epochs=15",
+                                "train.learning_rate=3e-3", "train.batch_size=8",
+                                "train.early_stopping_patience=0", "encoding.max_length=48"])
+    train(config, {"train": _synthetic_pairs(120), "dev": _synthetic_pairs(30, seed=1)})
+    return out
+
+
+@pytest.fixture
+def cli_error(capsys: pytest.CaptureFixture[str]) -> Callable[[list[str]], str]:
+    """``cli_error(args)``: run ``stancekit ARGS``; it must exit 2 with one ``error:`` line and
+    no traceback, and ``--debug`` must raise the error instead. Returns the ``error:`` line
+    and what follows."""
+    from stancekit.cli import main
+
+    def run(args: list[str]) -> str:
+        rc = main(args)
+        err = capsys.readouterr().err
+        assert rc == 2, err
+        assert "Traceback" not in err
+        starts = [i for i, line in enumerate(err.splitlines()) if line.startswith("error: ")]
+        assert len(starts) == 1, err
+        with pytest.raises(StanceKitError):
+            main(["--debug", *args])
+        capsys.readouterr()
+        return "\n".join(err.splitlines()[starts[0]:])
+
+    return run
 
 
 @pytest.fixture

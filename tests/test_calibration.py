@@ -1,4 +1,5 @@
-"""Calibration (temperature, ECE, NLL) and abstention, on synthetic logits and a tiny model."""
+"""Calibration: ECE, NLL, reliability bins, temperature scaling fitted on dev (of the
+transformer or of the stacker), and the stored temperature applied at prediction."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import synthetic_pairs
 
-from stancekit import Prediction, StanceClassifier, StancePair
+from stancekit import StanceClassifier, StancePair
 from stancekit.calibration import (
     TemperatureScaling,
     ece,
@@ -19,35 +19,9 @@ from stancekit.calibration import (
     reliability_bins,
     softmax,
 )
-from stancekit.config import Config
-from stancekit.errors import ConfigError
-from stancekit.labels import ID2LABEL, LABEL2ID, LABELS
+from stancekit.labels import LABELS
 from stancekit.stacking import stack
 from stancekit.training.fit import calibrate as _calibrate
-
-
-def make_model_dir(encoder: str, out: Path, *, temperature: float = 1.0) -> Path:
-    """A complete, untrained model directory (random head) written without training: fast, and
-    loaded through the real `StanceClassifier.from_pretrained` path."""
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    from stancekit.encoding import PairFormatter
-
-    torch.manual_seed(0)
-    config = Config()
-    encoding = PairFormatter(config.encoding)
-    tokenizer = AutoTokenizer.from_pretrained(encoder)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        encoder, num_labels=3, id2label=ID2LABEL, label2id=LABEL2ID, ignore_mismatched_sizes=True)
-    tokenizer.add_tokens(encoding.marker_tokens, special_tokens=True)
-    model.resize_token_embeddings(len(tokenizer))
-    model.save_pretrained(out, safe_serialization=True)
-    tokenizer.save_pretrained(out)
-    meta = {"labels": list(LABELS), "encoding": encoding.to_dict(), "config": config.to_dict(),
-            "encoder": encoder, "temperature": temperature, "stacker": None}
-    (out / "stancekit.json").write_text(json.dumps(meta), encoding="utf-8")
-    return out
 
 
 def overconfident_logits(n: int, scale: float, seed: int = 0) -> tuple[np.ndarray, list[str]]:
@@ -148,52 +122,17 @@ def test_stacker_temperature_flattens_what_is_returned() -> None:
     np.testing.assert_allclose(raw, plain)
 
 
-def test_prediction_emits_abstained_only_when_true() -> None:
-    probs = {"support": 0.5, "neutral": 0.3, "condemn": 0.2}
-    assert Prediction("support", probs, "1").to_dict() == {"id": "1", "label": "support",
-                                                           "probs": probs}
-    assert Prediction("support", probs, "1", abstained=True).to_dict()["abstained"] is True
-
-
-@pytest.fixture(scope="module")
-def untrained(tiny_encoder: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_model_dir(tiny_encoder, tmp_path_factory.mktemp("untrained") / "model")
-
-
-def test_abstention_flags_and_keeps_the_label(untrained: Path) -> None:
-    clf = StanceClassifier.from_pretrained(untrained)
-    pairs = synthetic_pairs(12)
-    plain = clf.predict(pairs)
-    assert not any(p.abstained for p in plain)
-    unsure = clf.predict(pairs, abstain_below=0.99)  # an untrained head is never that sure
-    assert all(p.abstained for p in unsure)
-    assert [p.label for p in unsure] == [p.label for p in plain]  # never turned into neutral
-    assert [p.probs for p in unsure] == [p.probs for p in plain]
-    confidence = clf.predict_proba(pairs).max(axis=1)
-    cut = float(np.sort(confidence)[6])
-    mixed = clf.predict(pairs, abstain_below=cut)
-    assert [p.abstained for p in mixed] == [bool(c < cut) for c in confidence]
-    assert sum(p.abstained for p in mixed) == 6
-    assert not any(p.abstained for p in clf.predict(pairs, abstain_below=0.0))
-
-
-def test_abstain_below_out_of_range_is_a_clear_error(untrained: Path) -> None:
-    clf = StanceClassifier.from_pretrained(untrained)
-    with pytest.raises(ConfigError, match=r"^abstain_below: expected a probability in \[0, 1\], "
-                                          r"found 1.5$"):
-        clf.predict(synthetic_pairs(2), abstain_below=1.5)
-
-
-def test_the_stored_temperature_is_used(untrained: Path, tmp_path: Path) -> None:
+def test_the_stored_temperature_is_used(untrained_model: Path, tmp_path: Path,
+                                        synthetic_pairs) -> None:
     import shutil
 
     sharp = tmp_path / "sharp"
-    shutil.copytree(untrained, sharp)
+    shutil.copytree(untrained_model, sharp)
     meta = json.loads((sharp / "stancekit.json").read_text())
     meta["temperature"] = 0.1
     (sharp / "stancekit.json").write_text(json.dumps(meta))
     pairs = synthetic_pairs(9)
-    base = StanceClassifier.from_pretrained(untrained)
+    base = StanceClassifier.from_pretrained(untrained_model)
     cold = StanceClassifier.from_pretrained(sharp)
     logits = cold.logits(pairs)
     np.testing.assert_allclose(cold.postprocess(logits, pairs),

@@ -1,23 +1,34 @@
-"""The `stancekit` command end to end on a tiny model, and its errors."""
+"""The `stancekit` command end to end on a tiny model, and its errors: bad argument values
+exit 2 with one ``error:`` line (the ``cli_error`` fixture), argparse's own refusals with
+its usage line, and the real process prints no traceback."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import synthetic_pairs
 
 from stancekit.cli import main
 
+ROOT = Path(__file__).resolve().parent.parent
 
-def write_pairs(path: Path, pairs) -> Path:
-    path.write_text("".join(json.dumps(p.to_dict()) + "\n" for p in pairs), encoding="utf-8")
-    return path
+
+def argparse_error(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "Traceback" not in err
+    assert err.startswith("usage: stancekit")
+    return err
 
 
 @pytest.fixture(scope="module")
-def cli_model(tiny_encoder: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def cli_model(tiny_encoder: str, tmp_path_factory: pytest.TempPathFactory, synthetic_pairs,
+              write_pairs) -> Path:
     d = tmp_path_factory.mktemp("cli")
     train = write_pairs(d / "train.jsonl", synthetic_pairs(120))
     dev = write_pairs(d / "dev.jsonl", synthetic_pairs(30, seed=1))
@@ -38,7 +49,8 @@ def test_train_writes_evaluation_beside_baselines(cli_model: Path, capsys) -> No
     assert (cli_model / "eval" / "metrics.md").read_text().startswith("### test")
 
 
-def test_evaluate_on_a_file(cli_model: Path, tmp_path: Path, capsys) -> None:
+def test_evaluate_on_a_file(cli_model: Path, tmp_path: Path, capsys, synthetic_pairs,
+                            write_pairs) -> None:
     data = write_pairs(tmp_path / "held.jsonl", synthetic_pairs(30, seed=5))
     assert main(["evaluate", "--model", str(cli_model), "--data", str(data),
                  "--output", str(tmp_path / "ev")]) == 0
@@ -47,7 +59,8 @@ def test_evaluate_on_a_file(cli_model: Path, tmp_path: Path, capsys) -> None:
     assert json.loads((tmp_path / "ev" / "metrics.json").read_text())["held"]["stancekit"]
 
 
-def test_predict_round_trips_10k_rows(cli_model: Path, tmp_path: Path, capsys) -> None:
+def test_predict_round_trips_10k_rows(cli_model: Path, tmp_path: Path, capsys,
+                                      synthetic_pairs) -> None:
     pairs = synthetic_pairs(10_000, seed=9)
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps({"id": p.id, "actor": p.actor, "target": p.target,
@@ -109,7 +122,7 @@ def test_existing_output_is_not_overwritten(cli_model: Path, tmp_path: Path, cap
 
 
 def test_predict_articles_with_an_actor_file(cli_model: Path, tmp_path: Path, capsys) -> None:
-    root = Path(__file__).resolve().parent.parent / "examples"
+    root = ROOT / "examples"
     out, table, windows = tmp_path / "t.jsonl", tmp_path / "t.csv", tmp_path / "w.jsonl"
     assert main(["predict", "--model", str(cli_model), "--input", str(root / "article.jsonl"),
                  "--actors", str(root / "actors.yaml"), "--output", str(out), "--table",
@@ -144,3 +157,63 @@ def test_article_options_on_pairs_are_refused(cli_model: Path, tmp_path: Path, c
     assert main(["predict", "--model", str(cli_model), "--input", str(src), "--output",
                  str(tmp_path / "o.jsonl"), "--table", str(tmp_path / "t.csv")]) == 2
     assert "apply to articles" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- CLI arguments
+
+
+def test_cli_argument_values(tmp_path: Path, cli_error, random_model: Path, jsonl,
+                             good_row: dict) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(jsonl(good_row))
+    base = ["predict", "--model", str(random_model), "--input", str(src)]
+    out = tmp_path / "o.jsonl"
+    assert cli_error([*base, "--output", str(out), "--batch-size", "0"]) == \
+        "error: --batch-size: expected a positive integer, found 0"
+    missing_dir = tmp_path / "no" / "o.jsonl"
+    assert cli_error([*base, "--output", str(missing_dir)]) == \
+        f"error: {missing_dir.parent}: the output directory does not exist"
+    rejects = tmp_path / "no" / "rejects.jsonl"
+    assert cli_error([*base, "--output", str(out), "--rejects", str(rejects)]) == \
+        f"error: {rejects.parent}: the directory of the rejects file does not exist"
+    missing = tmp_path / "missing.jsonl"
+    assert cli_error(["predict", "--model", str(random_model), "--input", str(missing),
+                      "--output", str(out)]) == f"error: {missing}: file not found"
+    assert cli_error(["evaluate", "--model", str(random_model), "--data", str(missing)]) == \
+        f"error: {missing}: file not found"
+    assert cli_error(["evaluate", "--model", str(random_model), "--data", str(src),
+                      "--label-scheme", "nope"]).startswith(
+        "error: --label-scheme: unknown label scheme 'nope'; known: ['agree_disagree',")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    pytest.param(["--batch-size", "abc"], "argument --batch-size: invalid int value: 'abc'",
+                 id="non-integer-batch-size"),
+    pytest.param(["--backend", "tensorrt"], "argument --backend: invalid choice: 'tensorrt'",
+                 id="unknown-backend"),
+    pytest.param(["--by", "week"], "argument --by: invalid choice: 'week'", id="unknown-period"),
+])
+def test_cli_arguments_argparse_refuses(args: list[str], message: str, capsys) -> None:
+    err = argparse_error(["predict", "--model", "m", "--input", "i.jsonl", "--output", "o.jsonl",
+                          *args], capsys)
+    assert f"stancekit predict: error: {message}" in err
+
+
+def test_cli_missing_arguments_and_commands(capsys) -> None:
+    assert "the following arguments are required: --model, --output" in \
+        argparse_error(["predict", "--input", "x.jsonl"], capsys)
+    assert "argument command: invalid choice: 'fit'" in argparse_error(["fit"], capsys)
+
+
+def test_console_entry_point_prints_no_traceback(tmp_path: Path) -> None:
+    """The real process: one line and exit 2; --debug shows the traceback."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "stancekit.cli", "train", "--config", str(tmp_path / "x.yaml")]
+    plain = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert plain.returncode == 2 and "Traceback" not in plain.stderr
+    assert plain.stderr.splitlines()[-1] == f"error: {tmp_path / 'x.yaml'}: config file not found"
+    debug = subprocess.run([*cmd[:3], "--debug", *cmd[3:]], capture_output=True, text=True,
+                           env=env, cwd=tmp_path)
+    assert debug.returncode == 1 and "Traceback" in debug.stderr
+    assert "stancekit.errors.ConfigError" in debug.stderr

@@ -1,9 +1,8 @@
-"""Encoding: templates, mention markers, actor matching rules."""
+"""Encoding: templates and mention markers (finding mentions: data/test_mentions.py)."""
 
 from __future__ import annotations
 
 from stancekit.config import EncodingConfig
-from stancekit.data.mentions import find_spans, surface_forms
 from stancekit.data.records import StancePair
 from stancekit.encoding import PairFormatter, mark
 
@@ -29,22 +28,6 @@ def test_marking_can_be_switched_off() -> None:
     pair = StancePair(id="1", actor="Iran", target="the deal", text="Iran backed the deal.")
     assert enc.second_segment(pair) == "Iran backed the deal."
     assert enc.marker_tokens == []
-
-
-def test_longest_match_first_and_quote_insensitive() -> None:
-    text = "Fighters of Kata\u2019ib  Hezbollah and Hezbollah met."
-    spans = find_spans(text, ["Hezbollah", "Kata'ib Hezbollah"])
-    assert [text[s:e] for s, e in spans] == ["Kata\u2019ib  Hezbollah", "Hezbollah"]
-
-
-def test_word_boundaries_and_case() -> None:
-    text = "IRAN and Iranian officials; iran said"
-    assert [text[s:e] for s, e in find_spans(text, ["Iran"])] == ["IRAN", "iran"]
-
-
-def test_surface_forms_drop_leading_article() -> None:
-    assert surface_forms("the offensive", ["The Saudi-led push"]) == [
-        "the offensive", "offensive", "The Saudi-led push", "Saudi-led push"]
 
 
 def test_target_overlapping_actor_is_not_marked_twice() -> None:

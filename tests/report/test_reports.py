@@ -1,5 +1,6 @@
-"""HTML reports: the evaluation page and the actor x target stance map, self-contained, and
-rendered in headless Chromium as a person would see them."""
+"""HTML reports: the evaluation page (`report/evaluation_report.py`) and the actor x target
+stance map (`report/stance_map.py`), self-contained, and rendered in headless Chromium as a
+person would see them."""
 
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import synthetic_pairs
-from test_calibration import make_model_dir
 
 from stancekit import StanceClassifier
 from stancekit.aggregation import aggregate, stance_table, write_rows
@@ -28,19 +27,19 @@ SECTIONS = ("Headline", "Calibration", "Abstention", "confusion matrix", "reliab
             "per text length", "Most confident mistakes", "Least confident right answers")
 
 
-def domain_pairs(n: int, seed: int = 0):
-    return [dataclasses.replace(p, meta={"domain": ["courts", "trade"][i % 2]})
-            for i, p in enumerate(synthetic_pairs(n, seed=seed))]
-
-
 @pytest.fixture(scope="module")
-def evaluation_page(tiny_encoder: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def evaluation_page(untrained_model: Path, synthetic_pairs,
+                    tmp_path_factory: pytest.TempPathFactory) -> Path:
+    def domain_pairs(n: int, seed: int = 0):
+        return [dataclasses.replace(p, meta={"domain": ["courts", "trade"][i % 2]})
+                for i, p in enumerate(synthetic_pairs(n, seed=seed))]
+
     d = tmp_path_factory.mktemp("report")
-    clf = StanceClassifier.from_pretrained(make_model_dir(tiny_encoder, d / "model"))
+    clf = StanceClassifier.from_pretrained(untrained_model)
     analyses = analyze(clf, {"test": domain_pairs(45, seed=2)}, train_pairs=domain_pairs(60),
                        dev_pairs=domain_pairs(30, seed=1), n_resamples=100)
     return write_evaluation_report(analyses, d / "out", model_meta=clf.meta,
-                                   model_path=str(d / "model"))
+                                   model_path=str(untrained_model))
 
 
 def images(page: str) -> list[bytes]:
@@ -64,26 +63,32 @@ def test_reports_are_self_contained(evaluation_page: Path) -> None:
     assert "<script" not in page and "@import" not in page and "url(" not in page
 
 
-def stance_rows(dated: bool = True) -> list[dict]:
-    """Article-level rows as `stancekit predict --actors` writes them."""
-    pairs, preds = [], []
-    stances = {("Iran", "the deal"): ["condemn", "condemn", "neutral", "support"],
-               ("France", "the deal"): ["support", "support", "support", "neutral"],
-               ("France", "the strike"): ["neutral", "condemn", "neutral", "neutral"],
-               ("Kenya", "the ruling"): ["support", "condemn", "support", "support"]}
-    for (actor, target), labels in stances.items():
-        for month, label in enumerate(labels, start=1):
-            pair = synthetic_pairs(1)[0]
-            meta = {"date": f"2024-{month:02d}-15"} if dated else {}
-            pairs.append(dataclasses.replace(pair, id=f"{actor}{month}", actor=actor,
-                                             target=target, doc_id=f"doc{month}", meta=meta))
-            probs = {lab: 0.1 for lab in ("support", "neutral", "condemn")}
-            probs[label] = 0.8
-            preds.append(Prediction(label, probs, pairs[-1].id, abstained=month == 4))
-    return [row.to_dict() for row in aggregate(pairs, preds)]
+@pytest.fixture(scope="session")
+def stance_rows(synthetic_pairs):
+    """``stance_rows(dated=True)``: article-level rows as `stancekit predict --actors` writes
+    them."""
+
+    def make(dated: bool = True) -> list[dict]:
+        pairs, preds = [], []
+        stances = {("Iran", "the deal"): ["condemn", "condemn", "neutral", "support"],
+                   ("France", "the deal"): ["support", "support", "support", "neutral"],
+                   ("France", "the strike"): ["neutral", "condemn", "neutral", "neutral"],
+                   ("Kenya", "the ruling"): ["support", "condemn", "support", "support"]}
+        for (actor, target), labels in stances.items():
+            for month, label in enumerate(labels, start=1):
+                pair = synthetic_pairs(1)[0]
+                meta = {"date": f"2024-{month:02d}-15"} if dated else {}
+                pairs.append(dataclasses.replace(pair, id=f"{actor}{month}", actor=actor,
+                                                 target=target, doc_id=f"doc{month}", meta=meta))
+                probs = {lab: 0.1 for lab in ("support", "neutral", "condemn")}
+                probs[label] = 0.8
+                preds.append(Prediction(label, probs, pairs[-1].id, abstained=month == 4))
+        return [row.to_dict() for row in aggregate(pairs, preds)]
+
+    return make
 
 
-def test_stance_report_from_article_predictions(tmp_path: Path, capsys) -> None:
+def test_stance_report_from_article_predictions(tmp_path: Path, capsys, stance_rows) -> None:
     src = tmp_path / "table.jsonl"
     write_rows(stance_rows(), src)
     assert main(["report", "--input", str(src), "--output", str(tmp_path / "map")]) == 0
@@ -95,7 +100,7 @@ def test_stance_report_from_article_predictions(tmp_path: Path, capsys) -> None:
     assert "Iran" in page and "the strike" in page and "Not drawn" not in page
 
 
-def test_stance_report_without_dates_draws_the_map_only(tmp_path: Path) -> None:
+def test_stance_report_without_dates_draws_the_map_only(tmp_path: Path, stance_rows) -> None:
     src = tmp_path / "table.jsonl"
     write_rows(stance_rows(dated=False), src)
     page = write_stance_report(src, tmp_path / "map").read_text(encoding="utf-8")
@@ -103,7 +108,7 @@ def test_stance_report_without_dates_draws_the_map_only(tmp_path: Path) -> None:
     assert "Not drawn: the rows have fewer than two dated periods." in page
 
 
-def test_stance_report_from_a_table_file(tmp_path: Path) -> None:
+def test_stance_report_from_a_table_file(tmp_path: Path, stance_rows) -> None:
     from types import SimpleNamespace
 
     rows = [SimpleNamespace(**r) for r in stance_rows()]
@@ -160,7 +165,7 @@ def test_evaluation_report_renders_in_chromium(evaluation_page: Path, tmp_path: 
     assert painted_share(png) > 0.05  # tables and plots drawn, not a blank page
 
 
-def test_stance_report_renders_in_chromium(tmp_path: Path) -> None:
+def test_stance_report_renders_in_chromium(tmp_path: Path, stance_rows) -> None:
     src = tmp_path / "table.jsonl"
     write_rows(stance_rows(), src)
     png = tmp_path / "map.png"

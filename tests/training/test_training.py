@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
-from conftest import synthetic_pairs
 
-from stancekit import StanceClassifier, StancePair
+from stancekit import StanceClassifier
 from stancekit.config import load_config
-from stancekit.errors import DataError, ModelError
+from stancekit.errors import DataError, ModelError, TrainingCollapsed
 from stancekit.labels import LABELS
-from stancekit.errors import TrainingCollapsed
 from stancekit.training import train
 
 
@@ -24,7 +23,8 @@ def tiny_config(encoder: str, out: Path, *extra: str):
 
 
 @pytest.fixture(scope="module")
-def trained(tiny_encoder: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def trained(tiny_encoder: str, tmp_path_factory: pytest.TempPathFactory,
+            synthetic_pairs) -> Path:
     out = tmp_path_factory.mktemp("run") / "model"
     splits = {"train": synthetic_pairs(120), "dev": synthetic_pairs(30, seed=1)}
     return train(tiny_config(tiny_encoder, out), splits)
@@ -46,7 +46,7 @@ def test_model_directory_is_self_describing(trained: Path) -> None:
     assert not trained.with_name("model.work").exists()  # checkpoints cleaned up
 
 
-def test_predict_learns_and_keeps_order(trained: Path) -> None:
+def test_predict_learns_and_keeps_order(trained: Path, synthetic_pairs) -> None:
     clf = StanceClassifier.from_pretrained(trained)
     test = synthetic_pairs(30, seed=7)
     preds = clf.predict(test, batch_size=4)
@@ -61,7 +61,7 @@ def test_predict_learns_and_keeps_order(trained: Path) -> None:
     assert out[0].label in LABELS
 
 
-def test_int8_backend_agrees_mostly(trained: Path) -> None:
+def test_int8_backend_agrees_mostly(trained: Path, synthetic_pairs) -> None:
     fp32 = StanceClassifier.from_pretrained(trained)
     int8 = StanceClassifier.from_pretrained(trained, backend="torch-int8")
     test = synthetic_pairs(30, seed=3)
@@ -69,7 +69,8 @@ def test_int8_backend_agrees_mostly(trained: Path) -> None:
     assert agree >= 24
 
 
-def test_same_seed_same_metrics(tiny_encoder: str, tmp_path: Path, trained: Path) -> None:
+def test_same_seed_same_metrics(tiny_encoder: str, tmp_path: Path, trained: Path,
+                                synthetic_pairs) -> None:
     splits = {"train": synthetic_pairs(120), "dev": synthetic_pairs(30, seed=1)}
     again = train(tiny_config(tiny_encoder, tmp_path / "again"), splits)
     a = json.loads((trained / "stancekit.json").read_text())["dev_metrics"]
@@ -77,7 +78,7 @@ def test_same_seed_same_metrics(tiny_encoder: str, tmp_path: Path, trained: Path
     assert a["dev_f1_macro"] == pytest.approx(b["dev_f1_macro"], abs=1e-6)
 
 
-def test_bf16_mixed_precision_learns_and_saves_fp32_weights(tiny_encoder: str,
+def test_bf16_mixed_precision_learns_and_saves_fp32_weights(synthetic_pairs, tiny_encoder: str,
                                                             tmp_path: Path) -> None:
     from safetensors.torch import load_file
 
@@ -103,7 +104,8 @@ def test_precision_auto_follows_the_hardware(monkeypatch: pytest.MonkeyPatch) ->
         assert use_bf16("auto") is has_bf16
 
 
-def test_a_trained_model_directory_can_be_fine_tuned_further(trained: Path, tmp_path: Path) -> None:
+def test_a_trained_model_directory_can_be_fine_tuned_further(trained: Path, tmp_path: Path,
+                                                              synthetic_pairs) -> None:
     """Intermediate training: a stancekit model directory is a valid starting encoder; its
     marker tokens are reused, not added twice, and its head is kept."""
     from transformers import AutoTokenizer
@@ -115,7 +117,7 @@ def test_a_trained_model_directory_can_be_fine_tuned_further(trained: Path, tmp_
     assert meta["dev_metrics"]["dev_f1_macro"] > 0.5  # starts from what was learnt, keeps it
 
 
-def test_collapse_is_detected(tiny_encoder: str, tmp_path: Path) -> None:
+def test_collapse_is_detected(tiny_encoder: str, tmp_path: Path, synthetic_pairs) -> None:
     # a learning rate of 0 cannot learn: every attempt ends at the majority class
     splits = {"train": synthetic_pairs(30), "dev": synthetic_pairs(30, seed=1)}
     cfg = tiny_config(tiny_encoder, tmp_path / "m", "train.learning_rate=0",
@@ -125,19 +127,11 @@ def test_collapse_is_detected(tiny_encoder: str, tmp_path: Path) -> None:
     assert not (tmp_path / "m").exists()
 
 
-def test_single_label_train_split_is_refused(tiny_encoder: str, tmp_path: Path) -> None:
+def test_single_label_train_split_is_refused(tiny_encoder: str, tmp_path: Path,
+                                             synthetic_pairs) -> None:
     pairs = [p for p in synthetic_pairs(30) if p.label == "support"]
     with pytest.raises(DataError, match="only the label 'support'"):
         train(tiny_config(tiny_encoder, tmp_path / "m"), {"train": pairs, "dev": pairs})
-
-
-def test_missing_model_directory_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="model directory not found"):
-        StanceClassifier.from_pretrained(tmp_path / "nope")
-    (tmp_path / "half").mkdir()
-    (tmp_path / "half" / "config.json").write_text("{}")
-    with pytest.raises(ModelError, match=r"missing \['stancekit.json', 'model.safetensors'\]"):
-        StanceClassifier.from_pretrained(tmp_path / "half")
 
 
 def test_model_from_another_label_set_is_refused(trained: Path, tmp_path: Path) -> None:
@@ -152,8 +146,16 @@ def test_model_from_another_label_set_is_refused(trained: Path, tmp_path: Path) 
         StanceClassifier.from_pretrained(copy)
 
 
-def test_stancepair_validates_fields() -> None:
-    with pytest.raises(DataError, match="field 'text': expected a non-empty string"):
-        StancePair(id="1", actor="Iran", target="the deal", text="   ")
-    with pytest.raises(DataError, match="field 'label': expected one of"):
-        StancePair(id="1", actor="Iran", target="the deal", text="x", label="FAVOR")
+def test_train_api_checks_splits_before_any_work(tiny_encoder: str, tmp_path: Path,
+                                                 synthetic_pairs) -> None:
+    cfg = load_config(None, [f"model.name_or_path={tiny_encoder}",
+                             f"train.output_dir={tmp_path / 'm'}"])
+    pairs = synthetic_pairs(12)
+    with pytest.raises(DataError, match=r"^the dev split is empty; give data.dev or a "
+                       r"data.dev_fraction > 0$"):
+        train(cfg, {"train": pairs})
+    unlabeled = [dataclasses.replace(pairs[0], label=None), *pairs[1:]]
+    with pytest.raises(DataError, match=r"^field 'label': 1 train pairs have no label, e.g. "
+                       r"id 's0'$"):
+        train(cfg, {"train": unlabeled, "dev": pairs})
+    assert not (tmp_path / "m").exists()
