@@ -1,6 +1,8 @@
-"""Inference backends: plain torch (fp32), torch dynamic int8, ONNX Runtime fp32 or int8.
+"""Inference backends: torch fp32 or bf16, torch dynamic int8 (CPU), ONNX Runtime fp32 or int8.
 
-`load_backend` turns the fp32 model of a model directory into the backend asked for.
+`load_backend` turns the fp32 model of a model directory into the backend asked for, on the
+device asked for; ``auto`` is ``torch-bf16`` where the device runs bf16 fast (a CPU with
+AVX512-BF16 or AMX, a GPU with bf16) and ``torch`` elsewhere.
 
 The exported graph is cached inside the model directory (``onnx/model.onnx`` and
 ``onnx/model-int8.onnx``), written atomically, and reused while it is newer than the
@@ -22,21 +24,38 @@ from .errors import ModelError
 
 logger = logging.getLogger(__name__)
 
-BACKENDS = ("torch", "torch-int8", "onnx", "onnx-int8")
+BACKENDS = ("auto", "torch", "torch-bf16", "torch-int8", "onnx", "onnx-int8")
 ONNX_DIR = "onnx"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-def load_backend(backend: str, model_dir: Path, model: Any, tokenizer: Any) -> Any:
-    """The fp32 torch ``model`` of ``model_dir`` as ``backend``: callable as
-    ``model(**batch).logits`` whatever the backend."""
-    if backend == "torch-int8":
-        import torch
+def resolve_backend(backend: str, device: Any) -> str:
+    """The concrete backend for ``backend`` on ``device`` (``auto`` decided by the hardware)."""
+    from .hardware import fast_bf16
 
+    if backend not in BACKENDS:
+        raise ModelError(f"unknown backend {backend!r}; expected one of {list(BACKENDS)}")
+    if backend == "auto":
+        return "torch-bf16" if fast_bf16(device) else "torch"
+    if backend == "torch-int8" and device.type != "cpu":
+        raise ModelError(f"the torch-int8 backend runs on the CPU only, not on {device}; use "
+                         "torch-bf16 or torch on a GPU")
+    return backend
+
+
+def load_backend(backend: str, model_dir: Path, model: Any, tokenizer: Any, device: Any) -> Any:
+    """The fp32 torch ``model`` of ``model_dir`` as the concrete ``backend`` on ``device``:
+    callable as ``model(**batch).logits`` whatever the backend."""
+    import torch
+
+    if backend == "torch-int8":
         return torch.ao.quantization.quantize_dynamic(model, int8_layers(model), dtype=torch.qint8)
     if backend.startswith("onnx"):
-        return onnx_model(model_dir, model, tokenizer, quantize=backend == "onnx-int8")
-    return model
+        return onnx_model(model_dir, model, tokenizer, quantize=backend == "onnx-int8",
+                          device=device)
+    if backend == "torch-bf16":
+        model = model.to(torch.bfloat16)
+    return model.to(device)
 
 
 def int8_layers(model: Any) -> dict[str, Any]:
@@ -63,14 +82,15 @@ class _Output:
 class OnnxModel:
     """An ONNX Runtime session behind the ``model(**batch).logits`` interface."""
 
-    def __init__(self, path: Path, *, threads: int | None = None) -> None:
+    def __init__(self, path: Path, *, threads: int | None = None,
+                 providers: tuple[str, ...] = ("CPUExecutionProvider",)) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(str(path), options, providers=list(providers))
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.path = path
 
@@ -87,10 +107,12 @@ class OnnxModel:
         return self
 
 
-def onnx_model(model_dir: Path, torch_model: Any, tokenizer: Any, *, quantize: bool) -> OnnxModel:
-    """Export (once) and load the ONNX graph of a model directory."""
+def onnx_model(model_dir: Path, torch_model: Any, tokenizer: Any, *, quantize: bool,
+               device: Any = None) -> OnnxModel:
+    """Export (once) and load the ONNX graph of a model directory; on a CUDA device through
+    ONNX Runtime's CUDA provider (onnxruntime-gpu)."""
     try:
-        import onnxruntime  # noqa: F401
+        import onnxruntime
     except ImportError:
         raise ModelError("the onnx backends need onnxruntime and onnx: "
                          "pip install 'stancekit[onnx]'") from None
@@ -119,7 +141,13 @@ def onnx_model(model_dir: Path, torch_model: Any, tokenizer: Any, *, quantize: b
 
     # ONNX Runtime follows torch's thread setting (torch.set_num_threads / OMP_NUM_THREADS), so
     # one knob sizes every backend and parallel shards do not oversubscribe the cores.
-    return OnnxModel(target, threads=torch.get_num_threads())
+    providers: tuple[str, ...] = ("CPUExecutionProvider",)
+    if device is not None and device.type == "cuda":
+        if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+            raise ModelError("the onnx backends on a GPU need onnxruntime-gpu (its CUDA "
+                             "provider); use --backend torch-bf16 or torch on a GPU")
+        providers = ("CUDAExecutionProvider", "CPUExecutionProvider")
+    return OnnxModel(target, threads=torch.get_num_threads(), providers=providers)
 
 
 def _sha256(path: Path) -> str:

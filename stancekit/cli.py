@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default 0.95)")
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N",
                    help="bootstrap resamples for intervals and paired comparisons (0: none)")
+    _add_backend_arguments(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("report", help="draw the actor x target stance heat map of predictions")
@@ -97,9 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--rejects", default=None, help="write bad input rows here instead of failing")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
-    p.add_argument("--backend", default="torch",
-                   choices=["torch", "torch-int8", "onnx", "onnx-int8"],
-                   help="torch fp32, dynamic int8 (torch), or ONNX Runtime fp32/int8 (extra 'onnx')")
+    _add_backend_arguments(p)
     p.add_argument("--num-shards", type=int, default=1,
                    help="split the input deterministically into N shards (by id hash)")
     p.add_argument("--shard-index", type=int, default=0, help="which shard this process handles")
@@ -111,6 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "precision on dev")
     p.set_defaults(func=cmd_predict)
     return parser
+
+
+def _add_backend_arguments(p: argparse.ArgumentParser) -> None:
+    from .backends import BACKENDS
+
+    p.add_argument("--backend", default="auto", choices=list(BACKENDS),
+                   help="auto (default: torch-bf16 where the CPU/GPU runs bf16 fast, else torch), "
+                        "torch (fp32), torch-bf16, torch-int8 (CPU), or ONNX Runtime fp32/int8 "
+                        "(extra 'onnx')")
+    p.add_argument("--device", default=None,
+                   help="cpu, cuda, cuda:N or mps (default: the best available)")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -150,7 +160,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                          f"{args.target_precision}")
     if args.bootstrap < 0:
         raise UsageError(f"--bootstrap: expected 0 or more resamples, found {args.bootstrap}")
-    clf = StanceClassifier.from_pretrained(args.model)
+    clf = StanceClassifier.from_pretrained(args.model, backend=args.backend, device=args.device)
     if not isinstance(clf.meta.get("config"), dict):
         raise ModelError(f"{args.model}/stancekit.json: field 'config': expected the training "
                              "config the model was written with; the model directory is damaged")
@@ -205,7 +215,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.chunk_size < 1:
         raise UsageError(f"--chunk-size: expected a positive integer, found {args.chunk_size}")
     check_shards(args.num_shards, args.shard_index, name="--shard-index/--num-shards")
-    clf = StanceClassifier.from_pretrained(args.model, backend=args.backend)
+    clf = StanceClassifier.from_pretrained(args.model, backend=args.backend, device=args.device)
     articles_only = (args.table, args.pairs_output, args.by, args.discover)
     if args.actors or args.articles or looks_like_articles(args.input):
         counts = predict_articles(

@@ -48,6 +48,10 @@ class DataConfig:
     both_directions: bool = _opt(False, help="dsa_news: also train on q->p pairs")
     subset: str | None = _opt(None, help="corpus-specific subset (semeval target, newsmtsc test set)")
     max_train_examples: int | None = _opt(None, help="cap the train split (quick runs)", min=1)
+    mix: dict[str, float] = _opt(None, factory=dict, help="public corpora mixed into training, "
+                                 "{name: share of its train rows}, e.g. {dsa_news: 0.5}; read from "
+                                 "../shared/datasets or $STANCEKIT_DATASETS, skipped with one log "
+                                 "line when absent")
 
 
 @dataclass(frozen=True)
@@ -212,7 +216,7 @@ def config_from_dict(raw: Mapping[str, Any], *, source: str = "config",
 
 
 _TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "None": (type(None),),
-          "dict[str, str]": (dict,), "tuple[str, str]": (list, tuple)}
+          "dict[str, str]": (dict,), "dict[str, float]": (dict,), "tuple[str, str]": (list, tuple)}
 
 
 def _check(f: dataclasses.Field, value: Any) -> str | None:
@@ -260,6 +264,16 @@ def _check_value(section: str, key: str, value: Any) -> str | None:
             LabelScheme(value)
         except ConfigError as exc:
             return str(exc)
+    if (section, key) == ("data", "mix"):
+        from .data.public import MIXABLE
+
+        unknown = sorted(set(value) - set(MIXABLE))
+        if unknown:
+            return f"unknown corpora {unknown}; corpora that can be mixed in: {list(MIXABLE)}"
+        bad = {k: v for k, v in value.items() if isinstance(v, bool)
+               or not isinstance(v, (int, float)) or not 0 < v <= 1}
+        if bad:
+            return f"expected shares in (0, 1], found {bad}"
     if (section, key) == ("data", "columns"):
         from .data.records import FIELDS
 

@@ -14,6 +14,8 @@ def model_card(meta: dict[str, Any]) -> str:
         f"{', '.join(f'`{x}`' for x in meta['labels'])}.", "",
         "## Data", "", "| split | pairs | fingerprint | labels |", "|---|---|---|---|",
         *[f"| {k} | {v['n']} | `{v['fingerprint']}` | {v['labels']} |" for k, v in meta["data"].items()],
+        "", "Training pairs by source: " + ", ".join(
+            f"{k} {v:,}" for k, v in (meta.get("sources") or {}).items()) + ".",
         "", "## Dev metrics (model selection)", "",
         f"- macro-F1: {m['dev_f1_macro']:.4f} (majority class: {meta['dev_majority_f1_macro']:.4f})",
         f"- F_avg (support, condemn): {m['dev_f_avg']:.4f}",

@@ -165,6 +165,8 @@ def describe(config: Any, result: dict[str, Any], splits: dict[str, list[StanceP
         "data": {name: {"n": len(pairs), "fingerprint": fingerprint(pairs),
                         "labels": dict(Counter(p.label for p in pairs))}
                  for name, pairs in splits.items()},
+        "sources": dict(Counter(p.meta.get("corpus") or config.data.corpus
+                                for p in splits.get("train", ()))),
         "dev_metrics": {f"dev_{k}": v for k, v in result["dev_metrics"].items()},
         "dev_majority_f1_macro": floor,
         "learning_rate": result["learning_rate"],

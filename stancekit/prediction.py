@@ -63,33 +63,40 @@ class StanceClassifier:
     """
 
     def __init__(self, model: Any, tokenizer: Any, formatter: PairFormatter, meta: dict[str, Any],
-                 *, lexical: Any = None, path: Path | None = None) -> None:
+                 *, lexical: Any = None, path: Path | None = None, device: Any = "cpu",
+                 backend: str = "torch") -> None:
+        import torch
+
         self.model, self.tokenizer, self.formatter, self.meta = model, tokenizer, formatter, meta
         self.lexical, self.path = lexical, path
+        self.device, self.backend = torch.device(device), backend
         self.temperature = float(meta.get("temperature", 1.0))
         self.stacker = meta.get("stacker")
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, *, backend: str = "torch") -> StanceClassifier:
+    def from_pretrained(cls, path: str | Path, *, backend: str = "auto",
+                        device: Any = None) -> StanceClassifier:
         """Load a model directory written by `stancekit.training.train` (`stancekit.modeldir`).
 
         Args:
             path: The model directory.
-            backend: ``torch`` (fp32), ``torch-int8`` (dynamic int8 quantisation of Linear
-                layers), ``onnx`` or ``onnx-int8`` (ONNX Runtime; the exported graph is cached
-                in the model directory, see `stancekit.backends`).
+            backend: ``auto`` (default: ``torch-bf16`` where the device runs bf16 fast, else
+                ``torch``), ``torch`` (fp32), ``torch-bf16``, ``torch-int8`` (CPU: dynamic int8
+                quantisation of Linear layers), ``onnx`` or ``onnx-int8`` (ONNX Runtime; the
+                exported graph is cached in the model directory, see `stancekit.backends`).
+            device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``; default: the best available.
         """
-        from .backends import BACKENDS, load_backend
+        from .backends import load_backend, resolve_backend
+        from .hardware import resolve_device
 
-        if backend not in BACKENDS:
-            from .errors import ModelError
-
-            raise ModelError(f"unknown backend {backend!r}; expected one of {list(BACKENDS)}")
+        dev = resolve_device(device)
+        concrete = resolve_backend(backend, dev)
         path = Path(path)
         model, tokenizer, meta, lexical = modeldir.load(path)
         formatter = PairFormatter(meta.pop("encoding_config"))
-        model = load_backend(backend, path, model, tokenizer)
-        return cls(model, tokenizer, formatter, meta, lexical=lexical, path=path)
+        model = load_backend(concrete, path, model, tokenizer, dev)
+        return cls(model, tokenizer, formatter, meta, lexical=lexical, path=path,
+                   device="cpu" if concrete.startswith("onnx") else dev, backend=concrete)
 
     # -- prediction ---------------------------------------------------------------------------
     def predict(self, inputs: Iterable[StancePair | Mapping[str, Any]], *, batch_size: int = 64,
@@ -143,9 +150,9 @@ class StanceClassifier:
         """The backend's logits of one batch of features."""
         import torch
 
-        batch = self.tokenizer.pad(list(features), return_tensors="pt")
+        batch = self.tokenizer.pad(list(features), return_tensors="pt").to(self.device)
         with torch.inference_mode():
-            return self.model(**batch).logits.float().numpy()
+            return self.model(**batch).logits.float().cpu().numpy()
 
     def postprocess(self, logits: np.ndarray, pairs: Sequence[StancePair], *,
                     calibrated: bool = True) -> np.ndarray:

@@ -53,7 +53,7 @@ def test_python_api_inputs(random_model: Path, good_row: dict) -> None:
     assert (info.value.field, info.value.reason) == ("actor", "input 0: expected a string, "
                                                      "found int 1")
     with pytest.raises(ModelError, match=r"^unknown backend 'tensorrt'; expected one of "
-                       r"\['torch', 'torch-int8'"):
+                       r"\['auto', 'torch', 'torch-bf16', 'torch-int8'"):
         StanceClassifier.from_pretrained(random_model, backend="tensorrt")
     with pytest.raises(DataError) as info:
         StancePair(id="1", actor="Iran", target="the deal", text="short", actor_spans=((0, 9),))

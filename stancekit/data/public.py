@@ -102,9 +102,27 @@ def load_public(cfg) -> dict[str, list[StancePair]]:
     return loaders[cfg.corpus](cfg)
 
 
+# Corpora whose train split can be mixed into another corpus's training (``data.mix``): news
+# text with a named actor and target. Author-stance corpora (tweets, comments) are left out:
+# their "actor" is the author, a different task.
+MIXABLE = ("dsa_news",)
+
+
+def mix_splits(name: str) -> dict[str, list[StancePair]]:
+    """A corpus as ``data.mix`` uses it: ``train`` (both directions for dsa_news) and its
+    evaluation splits."""
+    return dsa_news_splits(None, both_directions=True)
+
+
 def _dsa_news_splits(cfg) -> dict[str, list[StancePair]]:
-    folder = corpus_dir("dsa_news", cfg.path)
-    return {"train": list(read_dsa_news(folder / "train.txt", both_directions=cfg.both_directions)),
+    return dsa_news_splits(cfg.path, both_directions=cfg.both_directions)
+
+
+def dsa_news_splits(path: str | None, *, both_directions: bool) -> dict[str, list[StancePair]]:
+    """``train`` (p->q, and q->p with ``both_directions``), ``valid`` (p->q, the primary
+    metric) and ``valid_both`` (both directions, for the paper's 5-class metric)."""
+    folder = corpus_dir("dsa_news", path)
+    return {"train": list(read_dsa_news(folder / "train.txt", both_directions=both_directions)),
             "valid": list(read_dsa_news(folder / "valid.txt")),
             "valid_both": list(read_dsa_news(folder / "valid.txt", both_directions=True))}
 

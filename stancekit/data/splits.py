@@ -6,7 +6,7 @@ import logging
 import random
 
 from ..config import DataConfig
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from ..labels import LabelScheme
 from .records import StancePair
 
@@ -22,6 +22,8 @@ def load_splits(cfg: DataConfig, *, with_train: bool = True) -> dict[str, list[S
     splits = _load(cfg)
     if "dev" not in splits and "train" in splits and with_train:
         splits["train"], splits["dev"] = carve_dev(splits["train"], cfg.dev_fraction)
+    for name, share in cfg.mix.items():
+        _mix_in(splits, name, share, cfg.dev_fraction)
     if cfg.max_train_examples and len(splits.get("train", ())) > cfg.max_train_examples:
         # a seeded sample, not the head: files are often sorted by label or source
         keep = sorted(random.Random(0).sample(range(len(splits["train"])), cfg.max_train_examples))
@@ -47,6 +49,29 @@ def _load(cfg: DataConfig) -> dict[str, list[StancePair]]:
     from . import public
 
     return public.load_public(cfg)
+
+
+def _mix_in(splits: dict[str, list[StancePair]], name: str, share: float,
+            dev_fraction: float) -> None:
+    """Add ``share`` of a public corpus's train rows (a seeded sample of whole documents) to
+    train, a ``dev_fraction`` of them to dev, and its evaluation splits as ``<name>:<split>``."""
+    from .public import mix_splits
+
+    try:
+        extra = mix_splits(name)
+    except DataError as err:
+        logger.warning("data.mix: %s is not available (%s); training without it", name, err)
+        return
+    docs = sorted({p.doc_id for p in extra["train"]})
+    keep = set(random.Random(0).sample(docs, round(share * len(docs))))
+    train, dev = carve_dev([p for p in extra["train"] if p.doc_id in keep], dev_fraction)
+    logger.info("data.mix: %s adds %d train and %d dev pairs (%.0f%% of its rows)", name,
+                len(train), len(dev), 100 * share)
+    splits.setdefault("train", []).extend(train)
+    splits.setdefault("dev", []).extend(dev)
+    for split, pairs in extra.items():
+        if split != "train":
+            splits[f"{name}:{split}"] = pairs
 
 
 def carve_dev(pairs: list[StancePair], fraction: float, seed: int = 13

@@ -35,7 +35,7 @@ class PairPredictor:
     """Callable class for ``Dataset.map_batches``: pairs in, ``id``, ``label`` and one
     ``prob_<label>`` column per label out."""
 
-    def __init__(self, model_dir: str, *, backend: str = "torch", batch_size: int = 64,
+    def __init__(self, model_dir: str, *, backend: str = "auto", batch_size: int = 64,
                  abstain_below: float | None = None) -> None:
         from ..prediction import StanceClassifier
 
@@ -61,7 +61,7 @@ class ArticlePredictor:
     """Callable class for ``Dataset.map_batches``: articles in (``id``, ``text``, optional
     ``actors``, ``targets``, ``date``), one row per (article, actor, target) out."""
 
-    def __init__(self, model_dir: str, *, actors_path: str | None = None, backend: str = "torch",
+    def __init__(self, model_dir: str, *, actors_path: str | None = None, backend: str = "auto",
                  batch_size: int = 64) -> None:
         from ..data.articles import load_actor_file
         from ..data.pair_builder import PairBuilder
@@ -91,7 +91,7 @@ class ArticlePredictor:
 
 
 def predict_pairs(ds: Any, model_dir: str, *, concurrency: int = 1, batch_size: int = 256,
-                  backend: str = "torch", abstain_below: float | None = None,
+                  backend: str = "auto", abstain_below: float | None = None,
                   num_cpus: float | None = None) -> Any:
     """Map a Ray Dataset of pairs through the model: one model load per worker."""
     return ds.map_batches(PairPredictor, fn_constructor_args=(model_dir,),
@@ -102,7 +102,7 @@ def predict_pairs(ds: Any, model_dir: str, *, concurrency: int = 1, batch_size: 
 
 
 def predict_articles(ds: Any, model_dir: str, *, actors_path: str | None = None,
-                     concurrency: int = 1, batch_size: int = 16, backend: str = "torch",
+                     concurrency: int = 1, batch_size: int = 16, backend: str = "auto",
                      num_cpus: float | None = None) -> Any:
     """Map a Ray Dataset of articles to actor-level stances (one row per article, actor, target)."""
     return ds.map_batches(ArticlePredictor, fn_constructor_args=(model_dir,),

@@ -20,6 +20,7 @@ from ..config import Config
 from ..data.records import StancePair
 from ..encoding import PairFormatter
 from ..errors import ModelError
+from ..hardware import fast_bf16
 from ..labels import ID2LABEL, LABEL2ID, LABELS
 from ..metrics import PRIMARY_METRIC, stance_metrics
 from ..pretrained import resolve_encoder
@@ -144,16 +145,13 @@ def calibrate(result: dict[str, Any], dev_pairs: Sequence[StancePair]) -> dict[s
 
 def use_bf16(precision: str) -> bool:
     """Whether training runs in bf16 mixed precision: ``auto`` picks it where the hardware has
-    fast bf16 (a CUDA GPU that supports it, or a CPU with AVX512-BF16 or AMX; about 2x faster
-    training of all-mpnet-base-v2 on an AVX512-BF16 CPU), and fp32 elsewhere."""
+    fast bf16 (`stancekit.hardware.fast_bf16`: a CUDA GPU that supports it, or a CPU with
+    AVX512-BF16 or AMX), and fp32 elsewhere."""
     import torch
 
     if precision != "auto":
         return precision == "bf16"
-    if torch.cuda.is_available():
-        return torch.cuda.is_bf16_supported()
-    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+    return fast_bf16("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def _make_weighted_trainer() -> type:
