@@ -34,6 +34,20 @@ def stack(transformer: np.ndarray, lexical: np.ndarray, stacker: Mapping[str, An
     return softmax(logits, temperature, dtype=None)
 
 
+CV_FOLDS = 5
+
+
+def why_not_stack(dev_pairs: Sequence[StancePair]) -> str | None:
+    """Why the stacker cannot be fitted on this dev split (None: it can): its 5-fold
+    cross-validation needs every label at least 5 times."""
+    counts = {lab: sum(p.label == lab for p in dev_pairs) for lab in LABELS}
+    short = {lab: n for lab, n in counts.items() if n < CV_FOLDS}
+    if short:
+        return (f"not stacking the TF-IDF model: dev has too few pairs of {short} "
+                f"({CV_FOLDS}-fold cross-validation needs {CV_FOLDS} of each label)")
+    return None
+
+
 def fit_stacker(result: dict[str, Any], train_pairs: list[StancePair], dev_pairs: list[StancePair],
                 dev_probs: np.ndarray) -> None:
     """Stack the transformer with a TF-IDF model, fitted on dev (never on an evaluation split).
@@ -47,17 +61,18 @@ def fit_stacker(result: dict[str, Any], train_pairs: list[StancePair], dev_pairs
 
     from .baselines import TfidfBaseline
 
+    reason = why_not_stack(dev_pairs)
+    if reason:
+        logger.info(reason)
+        return
     formatter = result["formatter"]
     lexical = TfidfBaseline().fit(lexical_texts(formatter, train_pairs),
                                   [p.label for p in train_pairs])
     lex_dev = lexical.predict_proba(lexical_texts(formatter, dev_pairs))
     x = np.log(np.clip(np.hstack([dev_probs, lex_dev]), 1e-6, 1.0))
     y = np.array([LABEL2ID[p.label] for p in dev_pairs])
-    if len(set(y)) < len(LABELS):
-        logger.warning("dev lacks a label; not stacking")
-        return
     stacker = LogisticRegression(C=1.0, max_iter=1000)
-    cv_logits = cross_val_predict(stacker, x, y, cv=5, method="decision_function")
+    cv_logits = cross_val_predict(stacker, x, y, cv=CV_FOLDS, method="decision_function")
     cv_pred = cv_logits.argmax(axis=1)
     cv_metrics = stance_metrics([LABELS[i] for i in y], [LABELS[i] for i in cv_pred])
     lexical_metrics = stance_metrics([LABELS[i] for i in y], [LABELS[i] for i in lex_dev.argmax(1)])

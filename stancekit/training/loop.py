@@ -30,6 +30,7 @@ from ..data.records import StancePair
 from ..data.splits import load_splits
 from ..errors import DataError, StanceKitError, TrainingCollapsed
 from ..metrics import PRIMARY_METRIC, stance_metrics
+from ..stacking import why_not_stack
 from .checkpoints import check_resumable, exclusive
 from .fit import calibrate, fit
 
@@ -53,6 +54,8 @@ def train(config: Config, splits: dict[str, list[StancePair]] | None = None) -> 
     splits = splits if splits is not None else load_splits(config.data)
     train_pairs, dev_pairs = splits.get("train", []), splits.get("dev", [])
     _check_splits(train_pairs, dev_pairs)
+    if tc.stack_lexical and why_not_stack(dev_pairs):
+        logger.warning("%s; training goes on without it", why_not_stack(dev_pairs))
     out = Path(tc.output_dir)
     if out.exists() and not modeldir.is_model_dir(out) and \
             (not out.is_dir() or any(out.iterdir())):
@@ -66,14 +69,19 @@ def train(config: Config, splits: dict[str, list[StancePair]] | None = None) -> 
     with exclusive(work / ".lock") if main_process else contextlib.nullcontext():
         check_resumable(work, config, splits) if main_process else None
         majority = Counter(p.label for p in train_pairs).most_common(1)[0][0]
-        floor = stance_metrics([p.label for p in dev_pairs], [majority] * len(dev_pairs))[PRIMARY_METRIC]
+        floor = stance_metrics([p.label for p in dev_pairs],
+                               [majority] * len(dev_pairs))[PRIMARY_METRIC]
+        smoke = tc.max_steps > 0
+        if smoke:
+            logger.warning("train.max_steps=%d: a smoke run; the model is written even if it is no "
+                           "better than the majority class", tc.max_steps)
         result = None
         for attempt in range(tc.collapse_retries + 1):
             lr = tc.learning_rate / (2**attempt)
             result = fit(config, train_pairs, dev_pairs, work / f"attempt-{attempt}", lr,
                           tc.seed + attempt)
             score = result["dev_metrics"][PRIMARY_METRIC]
-            if score > floor + COLLAPSE_MARGIN:
+            if score > floor + COLLAPSE_MARGIN or smoke:
                 break
             logger.warning("attempt %d collapsed: dev macro-F1 %.3f vs majority %.3f (lr %.2g)",
                            attempt, score, floor, lr)
