@@ -21,6 +21,12 @@ import yaml
 from .errors import ConfigError
 from .fileio import jsonable
 
+# the fields a pair file's columns map onto (``data.columns``, `stancekit.data.readers`)
+FIELDS = ("id", "actor", "target", "text", "label", "doc_id")
+# public corpora whose train split ``data.mix`` can add to training: news text with a named actor
+# and target (author-stance corpora are another task: their "actor" is the author)
+MIXABLE = ("dsa_news",)
+
 DEFAULT_ENCODER = "packaged:all-MiniLM-L6-v2"
 
 
@@ -265,8 +271,6 @@ def _check_value(section: str, key: str, value: Any) -> str | None:
         except ConfigError as exc:
             return str(exc)
     if (section, key) == ("data", "mix"):
-        from .data.public import MIXABLE
-
         unknown = sorted(set(value) - set(MIXABLE))
         if unknown:
             return f"unknown corpora {unknown}; corpora that can be mixed in: {list(MIXABLE)}"
@@ -275,8 +279,6 @@ def _check_value(section: str, key: str, value: Any) -> str | None:
         if bad:
             return f"expected shares in (0, 1], found {bad}"
     if (section, key) == ("data", "columns"):
-        from .data.records import FIELDS
-
         unknown = sorted(set(value) - set(FIELDS))
         if unknown:
             return f"unknown fields {unknown}; the fields that can be mapped are {list(FIELDS)}"

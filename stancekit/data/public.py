@@ -102,12 +102,6 @@ def load_public(cfg) -> dict[str, list[StancePair]]:
     return loaders[cfg.corpus](cfg)
 
 
-# Corpora whose train split can be mixed into another corpus's training (``data.mix``): news
-# text with a named actor and target. Author-stance corpora (tweets, comments) are left out:
-# their "actor" is the author, a different task.
-MIXABLE = ("dsa_news",)
-
-
 def mix_splits(name: str) -> dict[str, list[StancePair]]:
     """A corpus as ``data.mix`` uses it: ``train`` (both directions for dsa_news) and its
     evaluation splits."""

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..config import FIELDS
 from ..errors import ConfigError, DataError
 from ..labels import LABELS, LabelScheme
-from .records import FIELDS, StancePair
+from .records import StancePair
 
 REQUIRED = ("actor", "target", "text")
 FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv",

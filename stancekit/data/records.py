@@ -10,8 +10,6 @@ from ..errors import DataError
 from ..labels import LABELS
 
 Span = tuple[int, int]
-# the fields a pair file maps onto (`stancekit.data.readers`, ``data.columns``)
-FIELDS = ("id", "actor", "target", "text", "label", "doc_id")
 
 
 @dataclass(frozen=True)
