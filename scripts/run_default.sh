@@ -19,11 +19,3 @@ echo
 echo "== actor table for examples/article.jsonl (a fictional article the model never saw) =="
 $SK predict --model models/default --input examples/article.jsonl --actors examples/actors.yaml \
   --output models/default/example_table.jsonl --table models/default/example_table.csv --overwrite
-.venv/bin/python - <<'PY'
-import json
-for line in open("models/default/example_table.jsonl", encoding="utf-8"):
-    r = json.loads(line)
-    p = r["probs"]
-    print(f"{r['actor'][:24]:24s} {r['target'][:28]:28s} {r['label']:8s} "
-          f"(s {p['support']:.2f} n {p['neutral']:.2f} c {p['condemn']:.2f})  {r['evidence'][:70]}")
-PY

@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="articles: also write every evidence window's prediction (JSONL)")
     p.add_argument("--discover", action="store_true",
                    help="articles: also find unlisted actors with spaCy (extra 'discover')")
+    p.add_argument("--preview", type=int, default=12, metavar="N",
+                   help="articles: print the first N stances (0: none) and the label counts")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--rejects", default=None, help="write bad input rows here instead of failing")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -224,8 +226,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
             rejects=args.rejects, batch_size=args.batch_size, overwrite=args.overwrite,
             abstain_below=args.abstain_below)
         print(f"articles {counts['articles']} ({counts['articles_without_actors']} without a "
-              f"known actor), evidence windows {counts['pairs']}, stances {counts['stances']} "
-              f"rejected {counts['rejected']} -> {args.output}" + (f", table -> {args.table}" if args.table else ""))
+              f"known actor), evidence windows {counts['pairs']}, stances {counts['stances']}, "
+              f"rejected {counts['rejected']}")
+        if counts["stances"] == 0:
+            print(f"warning: no listed actor was found in any article of {args.input}; give "
+                  "actors with --actors FILE or per article (see the README)", file=sys.stderr)
+        else:
+            print(_preview(args.output, args.preview))
+        print(f"stances -> {args.output}" + (f"; table -> {args.table}" if args.table else ""))
         return 0
     if any(articles_only):
         raise UsageError("--table, --by, --pairs-output and --discover apply to articles; "
@@ -238,6 +246,26 @@ def cmd_predict(args: argparse.Namespace) -> int:
     print(f"read {counts['read']}, predicted {counts['predicted']}{resumed}, rejected "
           f"{counts['rejected']} -> {args.output}")
     return 0
+
+
+def _preview(path: str, n: int) -> str:
+    """The first ``n`` article-level stances of an output file, and the label counts."""
+    from collections import Counter
+
+    lines, labels = [], Counter()
+    with open(path, encoding="utf-8") as fh:
+        for i, line in enumerate(fh):
+            row = json.loads(line)
+            labels[row["label"]] += 1
+            if i < n:
+                p = row["probs"]
+                lines.append(f"  {row['actor'][:24]:24s} {row['target'][:28]:28s} "
+                             f"{row['label']:8s} (s {p['support']:.2f} n {p['neutral']:.2f} "
+                             f"c {p['condemn']:.2f})  {' '.join(row['evidence'].split())[:60]}")
+    total = sum(labels.values())
+    shown = f"first {len(lines)} of {total} stances" if total > len(lines) else f"{total} stances"
+    counts = ", ".join(f"{lab} {labels[lab]}" for lab in ("support", "neutral", "condemn"))
+    return "\n".join([f"{shown} (labels: {counts}):", *lines]) if n else f"labels: {counts}"
 
 
 if __name__ == "__main__":
