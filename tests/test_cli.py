@@ -138,7 +138,19 @@ def test_predict_articles_with_an_actor_file(cli_model: Path, tmp_path: Path, ca
     assert all(r["evidence"] in text for r in rows)
     assert sum(r["n_windows"] for r in rows) == len(windows.read_text().splitlines())
     assert table.read_text().splitlines()[0].startswith("actor,target,n,articles,")
-    assert "articles 1 (0 without a known actor)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "articles 1 (0 without a known actor)" in printed
+    assert "12 stances (labels: support" in printed and f"stances -> {out}; table -> {table}" in printed
+    assert printed.count("  Turkey ") == 2  # the preview: one line per stance
+
+
+def test_articles_without_any_listed_actor_warn(cli_model: Path, tmp_path: Path, capsys) -> None:
+    src = tmp_path / "arts.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": "Rain fell on the capital.",
+                               "actors": ["Iran"], "targets": ["the deal"]}) + "\n")
+    assert main(["predict", "--model", str(cli_model), "--input", str(src), "--output",
+                 str(tmp_path / "o.jsonl")]) == 0
+    assert "warning: no listed actor was found in any article" in capsys.readouterr().err
 
 
 def test_articles_are_detected_without_flags(cli_model: Path, tmp_path: Path) -> None:
