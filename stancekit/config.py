@@ -102,6 +102,12 @@ class TrainConfig:
                                  "collapses to one class", min=0)
     resume: bool = _opt(True, help="resume from the last checkpoint in output_dir")
     max_steps: int = _opt(-1, help="stop after this many steps (-1: use epochs)", min=-1)
+    freeze_layers: int = _opt(-1, help="freeze the embeddings and this many lowest encoder "
+                              "layers (-1: train everything; 0: freeze the embeddings only)",
+                              min=-1)
+    dropout: float = _opt(-1.0, help="set every dropout probability of the model to this "
+                          "(-1: keep the encoder's; 0 skips dropout's slow CPU RNG)",
+                          min=-1.0, max=0.9)
 
 
 @dataclass(frozen=True)
