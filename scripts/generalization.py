@@ -38,7 +38,9 @@ def main() -> int:
     articles = score_held_out_articles(clf)
     public = score_public(clf, trained_on=trained_on, n_resamples=args.bootstrap)
     out = Path(args.output)
-    out.write_text(generalization_markdown(args.model, clf.meta, public, articles),
+    model = Path(args.model).resolve()
+    shown = model.relative_to(ROOT) if model.is_relative_to(ROOT) else model
+    out.write_text(generalization_markdown(str(shown), clf.meta, public, articles),
                    encoding="utf-8")
     out.with_suffix(".json").write_text(json.dumps({"articles": articles, "public": public},
                                                    indent=1), encoding="utf-8")
