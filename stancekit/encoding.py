@@ -74,10 +74,11 @@ class PairFormatter:
         out = np.zeros((len(pairs), len(LABEL2ID)), dtype=np.float32)
         features, batches = self.batches(tokenizer, pairs, batch_size=batch_size,
                                          max_tokens=max_tokens)
+        device = next(model.parameters()).device  # where the Trainer left it (a GPU, maybe)
         with torch.inference_mode():
             for idx in batches:
-                batch = tokenizer.pad([features[i] for i in idx], return_tensors="pt")
-                out[idx] = model(**batch).logits.float().numpy()
+                batch = tokenizer.pad([features[i] for i in idx], return_tensors="pt").to(device)
+                out[idx] = model(**batch).logits.float().cpu().numpy()
         return out
 
     def dataset(self, tokenizer: Any, pairs: Sequence[StancePair]) -> Any:
