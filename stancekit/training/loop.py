@@ -54,8 +54,9 @@ def train(config: Config, splits: dict[str, list[StancePair]] | None = None) -> 
     splits = splits if splits is not None else load_splits(config.data)
     train_pairs, dev_pairs = splits.get("train", []), splits.get("dev", [])
     _check_splits(train_pairs, dev_pairs)
-    if tc.stack_lexical and why_not_stack(dev_pairs):
-        logger.warning("%s; training goes on without it", why_not_stack(dev_pairs))
+    no_stack = why_not_stack(dev_pairs) if tc.stack_lexical else None
+    if no_stack:
+        logger.warning("%s; training goes on without it", no_stack)
     out = Path(tc.output_dir)
     if out.exists() and not modeldir.is_model_dir(out) and \
             (not out.is_dir() or any(out.iterdir())):
