@@ -54,6 +54,12 @@ class DataConfig:
     both_directions: bool = _opt(False, help="dsa_news: also train on q->p pairs")
     subset: str | None = _opt(None, help="corpus-specific subset (semeval target, newsmtsc test set)")
     max_train_examples: int | None = _opt(None, help="cap the train split (quick runs)", min=1)
+    window_negatives: bool = _opt(False, help="embedded corpus: also train on every window the "
+                                  "pair builder makes for the pairs annotated neutral in the "
+                                  "exhaustively annotated articles (labelled neutral)")
+    hard_negatives: float = _opt(0.0, help="share of support/condemn train pairs also given, "
+                                 "labelled neutral, with another document's target their text "
+                                 "never mentions", min=0.0, max=1.0)
     mix: dict[str, float] = _opt(None, factory=dict, help="public corpora mixed into training, "
                                  "{name: share of its train rows}, e.g. {dsa_news: 0.5}; read from "
                                  "../shared/datasets or $STANCEKIT_DATASETS, skipped with one log "

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from functools import lru_cache
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -83,11 +84,48 @@ def split_of_articles(articles: list[dict[str, Any]],
             for art in articles}
 
 
-def load_embedded_splits() -> dict[str, list[StancePair]]:
-    """Pairs of the embedded corpus by split: train, dev, test, test_events."""
+def load_embedded_splits(*, window_negatives: bool = False) -> dict[str, list[StancePair]]:
+    """Pairs of the embedded corpus by split: train, dev, test, test_events, dev_real, test_real.
+
+    Args:
+        window_negatives: Add `window_negatives` of the exhaustively annotated train articles
+            to train.
+    """
     articles = list(iter_articles())
     split = split_of_articles(articles)
     out: dict[str, list[StancePair]] = {name: [] for name in SPLIT_NAMES}
     for art in articles:
         out[split[art["id"]]].extend(article_pairs(art))
+        if window_negatives and split[art["id"]] == "train":
+            out["train"].extend(window_negatives_of(art))
     return out
+
+
+def is_exhaustive(article: dict[str, Any]) -> bool:
+    """Whether every actor x target pair of the article is annotated (the realistic articles)."""
+    targets = {a["target"] for a in article["annotations"]}
+    done = {(a["actor"], a["target"]) for a in article["annotations"]}
+    return all((actor["name"], t) in done for actor in article["actors"] for t in targets
+               if t != actor["name"])
+
+
+def window_negatives_of(article: dict[str, Any]) -> list[StancePair]:
+    """Every window the pair builder makes, as `stancekit predict --actors` would, for the
+    pairs annotated neutral in an exhaustively annotated article, labelled neutral.
+
+    An actor with no stance toward a target takes none in any window of the article, so
+    these labels are exact: the windows a model meets in real reporting, where an actor is
+    named beside other actors' reactions and takes no stance itself. Empty for an article
+    that is not annotated exhaustively (an unannotated pair's stance is unknown).
+    """
+    if not is_exhaustive(article):
+        return []
+    from ..data.pair_builder import PairBuilder
+    from ..evaluation.articles import gold_article
+
+    neutral = {(a["actor"], a["target"]) for a in article["annotations"]
+               if a["stance"] == "neutral"}
+    builder = PairBuilder(max_tokens=216)  # the default model's budget: max_length 256 less 40
+    return [replace(p, id=f"{p.id}|window", label="neutral",
+                    meta={**p.meta, "window_negative": True})
+            for p in builder.build(gold_article(article)) if (p.actor, p.target) in neutral]

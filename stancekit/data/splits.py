@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+from dataclasses import replace
 
 from ..config import DataConfig
 from ..errors import ConfigError, DataError
@@ -24,6 +25,8 @@ def load_splits(cfg: DataConfig, *, with_train: bool = True) -> dict[str, list[S
         splits["train"], splits["dev"] = carve_dev(splits["train"], cfg.dev_fraction)
     for name, share in cfg.mix.items():
         _mix_in(splits, name, share, cfg.dev_fraction)
+    if cfg.hard_negatives and splits.get("train"):
+        splits["train"] = splits["train"] + hard_negatives(splits["train"], cfg.hard_negatives)
     if cfg.max_train_examples and len(splits.get("train", ())) > cfg.max_train_examples:
         # a seeded sample, not the head: files are often sorted by label or source
         keep = sorted(random.Random(0).sample(range(len(splits["train"])), cfg.max_train_examples))
@@ -36,7 +39,7 @@ def _load(cfg: DataConfig) -> dict[str, list[StancePair]]:
     if cfg.corpus == "embedded":
         from ..corpus import load_embedded_splits
 
-        return load_embedded_splits()
+        return load_embedded_splits(window_negatives=cfg.window_negatives)
     if cfg.corpus == "files":
         if not cfg.train and not cfg.test:
             raise ConfigError("data.corpus is 'files' but neither data.train nor data.test is set")
@@ -72,6 +75,32 @@ def _mix_in(splits: dict[str, list[StancePair]], name: str, share: float,
     for split, pairs in extra.items():
         if split != "train":
             splits[f"{name}:{split}"] = pairs
+
+
+def hard_negatives(pairs: list[StancePair], share: float, seed: int = 0) -> list[StancePair]:
+    """Neutral copies of ``share`` of the support/condemn pairs, each paired with a target of
+    another document that its text does not mention by name or content word: the window is
+    the same, only the target changed, so the stance cannot be told from the text alone."""
+    from .mentions import content_word_spans, find_spans, surface_forms
+
+    rng = random.Random(seed)
+    polar = [p for p in pairs if p.label in ("support", "condemn")]
+    targets = sorted({(p.doc_id, p.target) for p in pairs})
+    out = []
+    for pair in rng.sample(polar, round(share * len(polar))):
+        for _ in range(20):
+            doc, target = targets[rng.randrange(len(targets))]
+            if doc == pair.doc_id or target == pair.actor:
+                continue
+            if find_spans(pair.text, surface_forms(target)) or \
+                    content_word_spans(pair.text, target, taken=pair.actor_spans):
+                continue
+            out.append(replace(pair, id=f"{pair.id}|negative", target=target, label="neutral",
+                               target_spans=(), meta={**pair.meta, "hard_negative": True}))
+            break
+    logger.info("data.hard_negatives: %d neutral copies of %d support/condemn train pairs",
+                len(out), len(polar))
+    return out
 
 
 def carve_dev(pairs: list[StancePair], fraction: float, seed: int = 13
