@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from stancekit.aggregation import ActorStance, aggregate, stance_table, write_rows
 from stancekit.data.articles import Actor
 from stancekit.prediction import Prediction
@@ -42,3 +44,20 @@ def test_stance_table_counts_and_shares(tmp_path: Path) -> None:
     assert [(r["month"], r["n"]) for r in by_month] == [("2024-01", 1), ("2024-02", 2)]
     out = write_rows(by_month, tmp_path / "table.csv")
     assert out.read_text().splitlines()[0].startswith("actor,target,month,n,")
+
+
+def test_which_windows_may_decide(build_pairs) -> None:
+    """``target_windows``: any window (default), windows naming the target when there are
+    any, or only those; ``min_polar`` sets a floor under the deciding probability."""
+    text = "Kenya praised Iran. Kenya condemned the offensive."
+    pairs = build_pairs(text, [Actor("Kenya")], context=0)
+    preds = [pred("support", .9, .05, .05), pred("condemn", .1, .2, .7)]
+    assert len(pairs) == 2
+    decide = lambda **kw: aggregate(pairs, preds, **kw)[0].label  # noqa: E731
+    assert decide() == "support"
+    assert decide(target_windows="prefer") == "condemn"
+    assert decide(target_windows="only") == "condemn"
+    assert decide(min_polar=0.95) == "neutral"
+    assert decide(target_windows="only", min_polar=0.8) == "neutral"
+    with pytest.raises(ValueError, match="target_windows"):
+        decide(target_windows="some")
