@@ -110,7 +110,7 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
         pairs_iter = shard_pairs(pairs_reader)
         done = state["pairs"] if state else 0
         hasher = hashlib.sha256()
-        predicted = 0
+        predicted = done  # committed pairs, this run's and the interrupted one's
         total = count_rows(input_path)
         try:
             with writing(partial, resume_hint):
@@ -129,7 +129,6 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
                                         f"are done but the input now has {skipped}; the partial "
                                         "output is removed, run again to start over",
                                         path=str(input_path))
-                    predicted = done
                     bar.update(done)
                 for chunk in _chunks(pairs_iter, chunk_size):
                     preds = clf.predict(chunk, batch_size=batch_size, abstain_below=abstain_below)
