@@ -14,8 +14,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from .errors import ModelError, StanceKitError, UsageError
+from .errors import Interrupted, ModelError, StanceKitError, UsageError
+from .fileio import check_outputs
 
 logger = logging.getLogger("stancekit")
 
@@ -33,9 +35,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # Ctrl-C; a run that can go on says where it stopped
+        print(str(exc) if isinstance(exc, Interrupted) else "interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a file operation no stancekit code expected to fail: one line too
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,9 +192,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     train_pairs = None if args.no_baselines else (splits.get("train") or own.get("train"))
     dev_pairs = splits.get("dev") or own.get("dev")
     splits = {k: v for k, v in splits.items() if k not in ("train", "dev")} or splits
+    out = Path(args.output or Path(args.model) / "eval")
+    _check_evaluate_paths(args, out, list(splits), config.data)
     analyses = analyze(clf, splits, train_pairs=train_pairs, dev_pairs=dev_pairs,
                        target_precision=args.target_precision, n_resamples=args.bootstrap)
-    out = Path(args.output or Path(args.model) / "eval")
     paths = write_analysis(analyses, out)
     print(summary_markdown({name: a.metrics for name, a in analyses.items()}))
     print(f"metrics written to {paths[0]}")
@@ -199,9 +208,31 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_stance_report
+def _check_evaluate_paths(args: argparse.Namespace, out: Path, split_names: list[str],
+                          data: Any) -> None:
+    """evaluate never writes a file it reads: the --data files, the model's own data files
+    (``data``: the DataConfig it was trained with) and the model's files."""
+    from . import modeldir
+    from .evaluation import analysis_files
+    from .report import report_files
 
+    writes = [("--output", p) for p in analysis_files(out, split_names)]
+    if args.report:
+        writes += [("--report", p) for p in report_files(args.report, split_names)
+                   if not any(p.resolve() == w.resolve() for _, w in writes)]  # same content
+    reads = [("--data", f) for f in args.data or ()]
+    reads += [(f"the model's data.{k}", getattr(data, k)) for k in ("train", "dev", "test")]
+    reads += [(f"--model's {f.name}", f) for f in modeldir.files(args.model)]
+    check_outputs(writes, reads)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .fileio import partial_path
+    from .report import REPORT_FILE, write_stance_report
+
+    page = Path(args.output) / REPORT_FILE
+    check_outputs([("--output", page), ("the partial file of --output", partial_path(page))],
+                  [("--input", args.input)])
     page = write_stance_report(args.input, args.output, title=args.title)
     print(f"report written to {page}")
     return 0
@@ -209,7 +240,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from .prediction import StanceClassifier, check_abstain_below
-    from .streaming import check_shards, looks_like_articles, predict_articles, predict_file
+    from .streaming import (
+        CLI_NAMES,
+        check_predict_paths,
+        check_shards,
+        looks_like_articles,
+        predict_articles,
+        predict_file,
+    )
 
     if args.batch_size < 1:
         raise UsageError(f"--batch-size: expected a positive integer, found {args.batch_size}")
@@ -217,6 +255,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.chunk_size < 1:
         raise UsageError(f"--chunk-size: expected a positive integer, found {args.chunk_size}")
     check_shards(args.num_shards, args.shard_index, name="--shard-index/--num-shards")
+    check_predict_paths(args.input, args.output, model=args.model, rejects=args.rejects,
+                        actors=args.actors, table=args.table, pairs=args.pairs_output,
+                        names=CLI_NAMES)  # before the model is loaded: a mistake fails fast
     clf = StanceClassifier.from_pretrained(args.model, backend=args.backend, device=args.device)
     articles_only = (args.table, args.pairs_output, args.by, args.discover)
     if args.actors or args.articles or looks_like_articles(args.input):

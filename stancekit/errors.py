@@ -46,3 +46,25 @@ class UsageError(StanceKitError):
 
 class TrainingCollapsed(StanceKitError):
     """Every training attempt ended no better than predicting the majority class."""
+
+
+class OutputError(StanceKitError):
+    """A file cannot be written (read-only directory, full disk, ...).
+
+    Args:
+        message: What failed and how to go on.
+        path: The file that could not be written.
+        errno: The operating system's error number, if any.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, errno: int | None = None) -> None:
+        self.path, self.errno = path, errno
+        super().__init__(f"{path}: {message}" if path is not None else message)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped a run cleanly; the message says where and how to go on.
+
+    A `KeyboardInterrupt`, not a `StanceKitError`: code that handles bad input never
+    swallows it, and the command exits with status 130.
+    """

@@ -132,6 +132,30 @@ def is_model_dir(path: Path) -> bool:
     return (path / META_FILE).is_file()
 
 
+def files(path: str | Path) -> list[Path]:
+    """The files a model directory holds (what loading it may read); none when it is not a
+    directory."""
+    path = Path(path)
+    return sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else []
+
+
+def dir_fingerprint(path: str | Path) -> str:
+    """A short hash that changes when the model in ``path`` changes: ``stancekit.json`` (which
+    training rewrites, with its time, every time), ``config.json``, ``lexical.json``, and the
+    size and modification time of the weights (hashing them would read hundreds of MB)."""
+    path = Path(path)
+    h = hashlib.sha256()
+    for name in (META_FILE, "config.json", LEXICAL_FILE):
+        file = path / name
+        content = file.read_bytes() if file.is_file() else b"-"
+        h.update(name.encode() + b"\x1f" + content + b"\x1e")
+    weights = path / "model.safetensors"
+    if weights.is_file():
+        st = weights.stat()
+        h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
 # --------------------------------------------------------------------------- writing
 
 

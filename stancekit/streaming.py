@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from .data.readers import PairReader, detect_format
-from .errors import ConfigError, DataError, StanceKitError
-from .fileio import partial_path, write_json_atomically
+from . import modeldir
+from .data.readers import PairReader, detect_format, iter_records
+from .data.records import StancePair
+from .errors import ConfigError, DataError, Interrupted, UsageError
+from .fileio import (
+    check_outputs,
+    exclusive,
+    lock_path,
+    partial_path,
+    write_error,
+    write_json_atomically,
+    writing,
+)
 from .prediction import StanceClassifier
 
 CHUNK = 2048  # pairs sorted by length together; bigger chunks batch better, cost memory
@@ -45,11 +57,15 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
 
     The output grows in ``<output>.partial`` one committed chunk at a time: the chunk's
     lines are flushed and fsynced, then ``<output>.progress.json`` records how many pairs
-    and bytes are committed. After a crash (even ``kill -9``), running the same call again
-    truncates the partial file to its last commit and continues after the pairs it holds;
-    the finished file is renamed into place, so every input id appears exactly once.
+    and bytes are committed, a fingerprint of the input (size, modification time and a hash
+    of the committed pairs) and of the model. After a crash (``kill -9``, Ctrl-C, a full
+    disk), running the same call again truncates the partial file to its last commit and
+    continues after the pairs it holds; the finished file is renamed into place, so every
+    input id appears exactly once. A changed input or model is refused (``overwrite=True``
+    starts over). ``<output>.lock`` keeps a second run off the same output.
 
-    With ``num_shards`` > 1, this process handles the pairs whose id hashes to
+    The rejects file is written anew by every run (a resumed run rebuilds it as it re-reads
+    the input). With ``num_shards`` > 1, this process handles the pairs whose id hashes to
     ``shard_index`` (stable across runs and machines); the shards' outputs together hold
     every id exactly once. Rejected rows are written by shard 0 only.
     """
@@ -57,55 +73,231 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
 
     check_shards(num_shards, shard_index)
     out = Path(output_path)
-    partial = partial_path(out)
-    record = out.with_name(out.name + ".progress.json")
-    job = {"input": str(Path(input_path).resolve()), "shard": [shard_index, num_shards],
-           "abstain_below": abstain_below, "model": str(getattr(clf, "path", ""))}
-    state = _resume_state(record, partial, job)
-    if out.exists() and not overwrite and state is None:
-        raise DataError("output file exists; pass --overwrite to replace it", path=str(out))
+    partial, record = partial_path(out), progress_path(out)
+    check_predict_paths(input_path, out, model=clf.path, rejects=rejects)
     if not out.parent.is_dir():
         raise DataError("the output directory does not exist", path=str(out.parent))
+    _check_rejects_dir(rejects)
+    _check_input(input_path)
     mine = rejects if shard_index == 0 else (os.devnull if rejects else None)
-    if state is not None and rejects and shard_index == 0:
-        Path(rejects).write_text("", encoding="utf-8")  # rebuilt as the input is re-read
-    reader = PairReader(on_error="reject" if rejects else "raise", rejects_path=mine)
-    done = state["pairs"] if state else 0
-    pairs_iter = (p for p in reader.iter(input_path)
-                  if num_shards == 1 or _shard_of(p.id, num_shards) == shard_index)
-    predicted = 0
-    total = count_rows(input_path)
-    try:
-        with open(partial, "r+b" if state else "wb") as fh, \
-                tqdm(total=total, unit="pair", disable=not progress) as bar:
-            if state:
-                fh.truncate(state["bytes"])
-                fh.seek(state["bytes"])
-                skipped = sum(1 for _ in islice(pairs_iter, done))
-                if skipped != done:
-                    raise DataError(f"cannot resume: the progress record says {done} pairs are "
-                                    f"done but the input now has {skipped}; the partial output "
-                                    "is removed, run again to start over", path=str(input_path))
-                predicted = done
-                bar.update(done)
-            for chunk in _chunks(pairs_iter, chunk_size):
-                preds = clf.predict(chunk, batch_size=batch_size, abstain_below=abstain_below)
-                fh.write("".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n"
-                                 for p in preds).encode("utf-8"))
-                fh.flush()
-                os.fsync(fh.fileno())
-                predicted += len(chunk)
-                write_json_atomically(record, {**job, "pairs": predicted, "bytes": fh.tell()})
-                bar.update(len(chunk))
-    except StanceKitError:
-        # bad input: the user will change the file, so nothing here can be resumed
-        partial.unlink(missing_ok=True)
+
+    def shard_pairs(r: PairReader) -> Iterator[StancePair]:
+        return (p for p in r.iter(input_path)
+                if num_shards == 1 or _shard_of(p.id, num_shards) == shard_index)
+
+    def prefix(n: int) -> tuple[int, str]:  # read-only: bad rows go nowhere
+        h, count = hashlib.sha256(), 0
+        for pair in islice(shard_pairs(PairReader(on_error="reject", rejects_path=os.devnull)), n):
+            h.update(_pair_bytes(pair))
+            count += 1
+        return count, h.hexdigest()
+
+    job = {"input": _input_stamp(input_path), "shard": [shard_index, num_shards],
+           "abstain_below": abstain_below, "model": _model_stamp(clf)}
+    resume_hint = "run the same command again to resume"
+    with contextlib.ExitStack() as locks:
+        _lock_outputs(locks, [out, mine])
+        state = _resume_state(record, partial, out, job, overwrite, prefix)
+        if out.exists() and not overwrite and state is None:
+            raise DataError("output file exists; pass --overwrite to replace it", path=str(out))
+        if state is None:
+            with writing(record):
+                record.unlink(missing_ok=True)
+        if rejects and shard_index == 0:
+            with writing(rejects):
+                open(rejects, "w").close()  # noqa: SIM115 (rebuilt as the input is (re-)read)
+        pairs_reader = PairReader(on_error="reject" if rejects else "raise", rejects_path=mine)
+        pairs_iter = shard_pairs(pairs_reader)
+        done = state["pairs"] if state else 0
+        hasher = hashlib.sha256()
+        predicted = done  # committed pairs, this run's and the interrupted one's
+        total = count_rows(input_path)
+        try:
+            with writing(partial, resume_hint):
+                fh = open(partial, "r+b" if state else "wb")  # noqa: SIM115
+            with fh, tqdm(total=total, unit="pair", disable=not progress) as bar:
+                if state:
+                    with writing(partial, resume_hint):
+                        fh.truncate(state["bytes"])
+                        fh.seek(state["bytes"])
+                    skipped = 0
+                    for pair in islice(pairs_iter, done):
+                        hasher.update(_pair_bytes(pair))
+                        skipped += 1
+                    if skipped != done:
+                        raise DataError(f"cannot resume: the progress record says {done} pairs "
+                                        f"are done but the input now has {skipped}; the partial "
+                                        "output is removed, run again to start over",
+                                        path=str(input_path))
+                    bar.update(done)
+                for chunk in _chunks(pairs_iter, chunk_size):
+                    preds = clf.predict(chunk, batch_size=batch_size, abstain_below=abstain_below)
+                    lines = "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n"
+                                    for p in preds).encode("utf-8")
+                    with writing(partial, resume_hint):
+                        fh.write(lines)
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                    for pair in chunk:
+                        hasher.update(_pair_bytes(pair))
+                    with writing(record, resume_hint):
+                        write_json_atomically(record, {
+                            "job": job, "pairs": predicted + len(chunk), "bytes": fh.tell(),
+                            "prefix_sha256": hasher.hexdigest()})
+                    predicted += len(chunk)
+                    bar.update(len(chunk))
+        except DataError:
+            # bad input: the user will change the file, so nothing here can be resumed
+            partial.unlink(missing_ok=True)
+            record.unlink(missing_ok=True)
+            raise
+        except KeyboardInterrupt:
+            where = (f"after {predicted} pairs, committed to {partial}" if predicted else
+                     "before any pair was committed")
+            raise Interrupted(f"interrupted: stopped {where}; run the same command again to "
+                              "resume") from None
+        with writing(out):
+            os.replace(partial, out)
         record.unlink(missing_ok=True)
-        raise
-    os.replace(partial, out)
-    record.unlink(missing_ok=True)
-    return {"read": reader.counts["read"], "predicted": predicted - done, "resumed_after": done,
-            "rejected": reader.counts["rejected"] if shard_index == 0 else 0}
+    return {"read": pairs_reader.counts["read"], "predicted": predicted - done,
+            "resumed_after": done,
+            "rejected": pairs_reader.counts["rejected"] if shard_index == 0 else 0}
+
+
+def progress_path(output_path: str | Path) -> Path:
+    """Where a pair prediction records its committed progress: ``<output>.progress.json``."""
+    out = Path(output_path)
+    return out.with_name(out.name + ".progress.json")
+
+
+# parameter names, and the command line's flags
+API_NAMES = {"input": "input_path", "output": "output_path", "rejects": "rejects",
+             "table": "table_path", "pairs": "pairs_path", "actors": "actors_path",
+             "model": "the model directory"}
+CLI_NAMES = {"input": "--input", "output": "--output", "rejects": "--rejects", "table": "--table",
+             "pairs": "--pairs-output", "actors": "--actors", "model": "--model"}
+
+
+def check_predict_paths(input_path: str | Path, output_path: str | Path, *,
+                        model: str | Path | None = None, rejects: str | Path | None = None,
+                        actors: str | Path | None = None, table: str | Path | None = None,
+                        pairs: str | Path | None = None,
+                        names: dict[str, str] = API_NAMES) -> None:
+    """Refuse a prediction that would write a file it reads (input, actor file, the model's
+    files), or write one file twice; checked before anything is opened for writing. The
+    outputs include their ``.partial``, progress and lock files. ``names`` words the error."""
+    writes: list[tuple[str, Path]] = []
+    for key, path in (("output", output_path), ("rejects", rejects), ("table", table),
+                      ("pairs", pairs)):
+        if path is None:
+            continue
+        flag = names[key]
+        writes += [(flag, Path(path)), (f"the partial file of {flag}", partial_path(path)),
+                   (f"the lock file of {flag}", lock_path(path))]
+        if key == "output":
+            writes.append((f"the progress file of {flag}", progress_path(path)))
+    reads = [(names["input"], input_path), (names["actors"], actors)]
+    if model is not None:
+        reads += [(f"{names['model']}'s {f.name}", f) for f in modeldir.files(model)]
+    check_outputs(writes, reads)
+
+
+def _check_rejects_dir(rejects: str | Path | None) -> None:
+    if rejects is not None and not Path(rejects).parent.is_dir():
+        raise DataError("the directory of the rejects file does not exist",
+                        path=str(Path(rejects).parent))
+
+
+def _check_input(path: str | Path) -> None:
+    """The input's file-level errors (missing, a directory, unknown format, unreadable) now,
+    before any output is touched."""
+    rows = iter_records(path, bad_rows="yield")
+    next(rows, None)
+    rows.close()
+
+
+def _lock_outputs(locks: contextlib.ExitStack, paths: list[str | Path | None]) -> None:
+    """Take the lock of each output (``<path>.lock``, removed after the run); a second run
+    writing one of them is refused before it touches anything."""
+    for path in paths:
+        if path is None or (Path(path).exists() and not Path(path).is_file()):
+            continue  # nothing written (another shard's rejects) or /dev/null
+        busy = (f"{path}: another stancekit run is writing this file; wait for it to finish "
+                "or write to another file")
+        try:
+            locks.enter_context(exclusive(lock_path(path), busy, remove=True))
+        except OSError as exc:  # the lock is the first file written: name the output
+            raise write_error(OSError(exc.errno, exc.strerror), path) from None
+
+
+def _pair_bytes(pair: StancePair) -> bytes:
+    return json.dumps(pair.to_dict(), sort_keys=True, ensure_ascii=False,
+                      default=str).encode("utf-8", "surrogatepass") + b"\n"
+
+
+def _input_stamp(path: str | Path) -> dict[str, Any]:
+    st = os.stat(path)
+    return {"path": str(Path(path).resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _model_stamp(clf: StanceClassifier) -> dict[str, Any]:
+    path = getattr(clf, "path", None)
+    if path is None:  # built in memory: its metadata stands for it
+        meta = json.dumps(clf.meta, sort_keys=True, default=str).encode("utf-8")
+        return {"path": None, "fingerprint": hashlib.sha256(meta).hexdigest()[:16]}
+    return {"path": str(Path(path).resolve()), "fingerprint": modeldir.dir_fingerprint(path)}
+
+
+def _resume_state(record: Path, partial: Path, out: Path, job: dict[str, Any], overwrite: bool,
+                  prefix: Callable[[int], tuple[int, str]]) -> dict[str, Any] | None:
+    """The committed state of an interrupted run of the same job on the same input and model,
+    or None to start afresh. The record of an interrupted run that differs is refused, unless
+    ``overwrite`` (then the run starts over)."""
+    if not (record.is_file() and partial.is_file()):
+        return None  # nothing committed yet
+    reason = None
+    try:
+        state = json.loads(record.read_text(encoding="utf-8"))
+        pairs, size = int(state["pairs"]), int(state["bytes"])
+        old = state["job"]
+    except (OSError, ValueError, TypeError, KeyError):
+        state, reason = None, "its progress record cannot be read"
+    if reason is None:
+        reason = _changed(old, job)
+    if reason is None and partial.stat().st_size < size:
+        reason = f"{partial} is shorter than its progress record says"
+    if reason is None:
+        count, digest = prefix(pairs)
+        if count < pairs or digest != state.get("prefix_sha256"):
+            reason = (f"the first {pairs} pairs of the input are not the ones it predicted "
+                      "(the input was edited)")
+    if reason is None:
+        return state
+    if overwrite:
+        return None
+    raise UsageError(f"{out}: cannot resume the interrupted run: {reason}; to start over, pass "
+                     f"--overwrite or delete {partial} and {record}")
+
+
+def _changed(old: Any, job: dict[str, Any]) -> str | None:
+    """Why the interrupted run's job ``old`` is not ``job``, or None."""
+    if not isinstance(old, dict):
+        return "its progress record cannot be read"
+    was, now = old.get("input") or {}, job["input"]
+    if was.get("path") != now["path"]:
+        return f"it read another input ({was.get('path')})"
+    if (was.get("size"), was.get("mtime_ns")) != (now["size"], now["mtime_ns"]):
+        return ("the input changed since (size or modification time differ: "
+                f"{was.get('size')} -> {now['size']} bytes)")
+    was, now = old.get("model") or {}, job["model"]
+    if was.get("path") != now["path"]:
+        return f"it used another model ({was.get('path')})"
+    if was.get("fingerprint") != now["fingerprint"]:
+        return "the model changed since (stancekit.json, config.json or the weights differ)"
+    if old != job:
+        return (f"it ran with other options (shard {old.get('shard')}, abstain_below "
+                f"{old.get('abstain_below')})")
+    return None
 
 
 def check_shards(num_shards: int, shard_index: int, *, name: str = "shard_index") -> None:
@@ -121,41 +313,28 @@ def _shard_of(pair_id: str, num_shards: int) -> int:
     return zlib.crc32(pair_id.encode("utf-8")) % num_shards
 
 
-def _resume_state(record: Path, partial: Path, job: dict[str, Any]) -> dict[str, Any] | None:
-    """The committed state of an interrupted run of the same job, or None."""
-    if not (record.is_file() and partial.is_file()):
-        return None
-    try:
-        state = json.loads(record.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if any(state.get(k) != v for k, v in job.items()):
-        return None
-    if partial.stat().st_size < state.get("bytes", 0):
-        return None
-    return state
-
-
 def looks_like_articles(path: str | Path) -> bool:
-    """True when the first row of ``path`` has a text but no ``actor`` field (articles, not pairs)."""
-    from .data.readers import iter_records
-
+    """True when the first row of ``path`` has a text but no ``actor`` field (articles)."""
     for _, row in iter_records(path, bad_rows="yield"):
-        return isinstance(row, dict) and "actor" not in row and "text" in row
+        if isinstance(row, dict):  # the first row that parses (a bad one is not a sign)
+            return "actor" not in row and "text" in row
     return False
 
 
 def predict_articles(clf: StanceClassifier, input_path: str | Path, output_path: str | Path, *,
                      actors_path: str | Path | None = None, table_path: str | Path | None = None,
                      pairs_path: str | Path | None = None, by: str | None = None,
-                     discover: bool = False, rejects: str | Path | None = None, batch_size: int = 64, overwrite: bool = False,
-                     progress: bool = True, abstain_below: float | None = None) -> dict[str, int]:
+                     discover: bool = False, rejects: str | Path | None = None,
+                     batch_size: int = 64, overwrite: bool = False, progress: bool = True,
+                     abstain_below: float | None = None) -> dict[str, int]:
     """Articles in, actor-level stances out.
 
     Writes one JSON object per (article, actor, target) to ``output_path`` — ``doc_id``,
     ``actor``, ``target``, ``label``, ``probs``, ``evidence``, ``n_windows`` — and, when
     asked, the corpus table (actor x target, `stance_table`) to ``table_path`` and the
-    window-level predictions to ``pairs_path``.
+    window-level predictions to ``pairs_path``. Not resumable: a failed or interrupted run
+    leaves no output behind. Outputs are locked and checked against the inputs like
+    `predict_file`'s.
     """
     from tqdm.auto import tqdm
 
@@ -163,57 +342,73 @@ def predict_articles(clf: StanceClassifier, input_path: str | Path, output_path:
     from .data.articles import load_actor_file, read_articles
     from .data.pair_builder import PairBuilder
 
+    check_predict_paths(input_path, output_path, model=clf.path, rejects=rejects,
+                        actors=actors_path, table=table_path, pairs=pairs_path)
     outputs = [Path(p) for p in (output_path, table_path, pairs_path) if p is not None]
     for out in outputs:
         if out.exists() and not overwrite:
             raise DataError("output file exists; pass --overwrite to replace it", path=str(out))
         if not out.parent.is_dir():
             raise DataError("the output directory does not exist", path=str(out.parent))
+    _check_rejects_dir(rejects)
+    _check_input(input_path)
     actors, targets = load_actor_file(actors_path) if actors_path else ((), ())
     builder = PairBuilder.for_classifier(clf, actors=actors, targets=targets, discover=discover)
     out = Path(output_path)
     partial = partial_path(out)
-    pairs_fh = (open(partial_path(pairs_path), "w", encoding="utf-8")  # noqa: SIM115
-                if pairs_path else None)
+    pairs_partial = partial_path(pairs_path) if pairs_path else None
     counts = {"articles": 0, "pairs": 0, "stances": 0, "articles_without_actors": 0}
     read_counts: dict[str, int] = {}
-    try:
-        with open(partial, "w", encoding="utf-8") as fh, \
-                tqdm(total=count_rows(input_path), unit="article", disable=not progress) as bar:
-            for chunk in _chunks(read_articles(input_path, rejects_path=rejects, counts=read_counts), 64):
-                pairs = [p for art in chunk for p in builder.build(art)]
-                preds = clf.predict(pairs, batch_size=batch_size, progress=False,
-                                    abstain_below=abstain_below) if pairs else []
-                rows = aggregate(pairs, preds)
-                for row in rows:
-                    fh.write(json.dumps(row.to_dict(), ensure_ascii=False) + "\n")
-                if pairs_fh is not None:
-                    for pair, pred in zip(pairs, preds):
-                        pairs_fh.write(json.dumps({**pred.to_dict(), "doc_id": pair.doc_id,
-                                                   "actor": pair.actor, "target": pair.target,
-                                                   "text": pair.text, "via": pair.meta["via"],
-                                                   "window": pair.meta["window"]},
-                                                  ensure_ascii=False) + "\n")
-                docs_with_pairs = {p.doc_id for p in pairs}
-                counts["articles"] += len(chunk)
-                counts["articles_without_actors"] += sum(a.id not in docs_with_pairs for a in chunk)
-                counts["pairs"] += len(pairs)
-                counts["stances"] += len(rows)
-                bar.update(len(chunk))
-    except BaseException:
-        partial.unlink(missing_ok=True)  # articles are not resumable: leave nothing half-done
+    with contextlib.ExitStack() as locks:
+        _lock_outputs(locks, [out, table_path, pairs_path, rejects])
+        if rejects:
+            with writing(rejects):
+                open(rejects, "w").close()  # noqa: SIM115 (each run writes its own rejects)
+        try:
+            with writing(partial), contextlib.ExitStack() as files:
+                fh = files.enter_context(open(partial, "w", encoding="utf-8"))
+                pairs_fh = (files.enter_context(open(pairs_partial, "w", encoding="utf-8"))
+                            if pairs_partial else None)
+                bar = files.enter_context(tqdm(total=count_rows(input_path), unit="article",
+                                               disable=not progress))
+                articles = read_articles(input_path, rejects_path=rejects, counts=read_counts)
+                for chunk in _chunks(articles, 64):
+                    pairs = [p for art in chunk for p in builder.build(art)]
+                    preds = clf.predict(pairs, batch_size=batch_size, progress=False,
+                                        abstain_below=abstain_below) if pairs else []
+                    rows = aggregate(pairs, preds)
+                    fh.write("".join(json.dumps(row.to_dict(), ensure_ascii=False) + "\n"
+                                     for row in rows))
+                    if pairs_fh is not None:
+                        with writing(pairs_partial):
+                            pairs_fh.write("".join(json.dumps(
+                                {**pred.to_dict(), "doc_id": pair.doc_id, "actor": pair.actor,
+                                 "target": pair.target, "text": pair.text,
+                                 "via": pair.meta["via"], "window": pair.meta["window"]},
+                                ensure_ascii=False) + "\n" for pair, pred in zip(pairs, preds)))
+                    docs_with_pairs = {p.doc_id for p in pairs}
+                    counts["articles"] += len(chunk)
+                    counts["articles_without_actors"] += sum(a.id not in docs_with_pairs
+                                                             for a in chunk)
+                    counts["pairs"] += len(pairs)
+                    counts["stances"] += len(rows)
+                    bar.update(len(chunk))
+        except BaseException as exc:
+            partial.unlink(missing_ok=True)  # articles are not resumable: leave nothing half-done
+            if pairs_partial:
+                pairs_partial.unlink(missing_ok=True)
+            if isinstance(exc, KeyboardInterrupt):
+                raise Interrupted("interrupted: articles are not resumable, so nothing was "
+                                  "written; run the same command again to start over") from None
+            raise
+        with writing(out):
+            os.replace(partial, out)
         if pairs_path:
-            partial_path(pairs_path).unlink(missing_ok=True)
-        raise
-    finally:
-        if pairs_fh is not None:
-            pairs_fh.close()
-    os.replace(partial, out)
-    if pairs_path:
-        os.replace(partial_path(pairs_path), pairs_path)
-    counts["rejected"] = read_counts.get("rejected", 0)
-    if table_path:  # re-read the output: the table is built in flat memory
-        with open(out, encoding="utf-8") as fh:
-            slim = (SimpleNamespace(**json.loads(line)) for line in fh)
-            write_rows(stance_table(slim, by=by), table_path)
+            with writing(pairs_path):
+                os.replace(pairs_partial, pairs_path)
+        counts["rejected"] = read_counts.get("rejected", 0)
+        if table_path:  # re-read the output: the table is built in flat memory
+            with writing(table_path), open(out, encoding="utf-8") as fh:
+                slim = (SimpleNamespace(**json.loads(line)) for line in fh)
+                write_rows(stance_table(slim, by=by), table_path)
     return counts

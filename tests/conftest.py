@@ -288,3 +288,94 @@ def shared_datasets() -> Path:
     if not path.is_dir():
         pytest.skip(f"public corpora not available at {path} (set STANCEKIT_DATASETS)")
     return path
+
+
+class _FailingFile:
+    """A file whose writes fail once its budget of successful writes is spent: half the data
+    lands first, as when a disk fills up in the middle of a write."""
+
+    def __init__(self, fh, fail) -> None:
+        self._fh, self._fail = fh, fail
+
+    def write(self, data):
+        error = self._fail()
+        if error is not None:
+            self._fh.write(data[: len(data) // 2])
+            raise error
+        return self._fh.write(data)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._fh.close()
+
+    def __iter__(self):
+        return iter(self._fh)
+
+    def __getattr__(self, name):
+        return getattr(self._fh, name)
+
+
+@pytest.fixture
+def failing_writes(monkeypatch: pytest.MonkeyPatch):
+    """``failing_writes(path, errno, after=0)``: writing ``path`` (a file, or any file under a
+    folder) fails with ``OSError(errno)`` — when it is opened, created, renamed onto or made
+    (``after=0``: a read-only place), or at the write after ``after`` successful writes (a
+    disk filling up). Reads and other places are untouched; it works as root, whom ``chmod``
+    does not stop. Returns ``stop()``, which makes writes succeed again."""
+    import builtins
+    import errno as errnos
+    import io
+
+    real_open, real_replace, real_rename, real_mkdir = open, os.replace, os.rename, os.mkdir
+    rules: list[dict] = []
+
+    def hit(path) -> dict | None:
+        if not isinstance(path, (str, os.PathLike)):
+            return None
+        p = Path(path).resolve()
+        for rule in rules:
+            if p == rule["path"] or p.is_relative_to(rule["path"]) and rule["path"].is_dir():
+                return rule
+        return None
+
+    def error(rule: dict, path) -> OSError:
+        return OSError(rule["errno"], os.strerror(rule["errno"]), str(path))
+
+    def fake_open(file, mode="r", *args, **kwargs):
+        rule = hit(file) if any(c in mode for c in "wax+") else None
+        if rule is not None and rule["after"] == 0:
+            raise error(rule, file)
+        fh = real_open(file, mode, *args, **kwargs)
+        if rule is None:
+            return fh
+
+        def fail() -> OSError | None:
+            if not rules:
+                return None
+            rule["after"] -= 1
+            return error(rule, file) if rule["after"] < 0 else None
+
+        return _FailingFile(fh, fail)
+
+    def guarded(real, *names):
+        def call(*args, **kwargs):
+            for a in args[:2]:
+                rule = hit(a)
+                if rule is not None and rule["after"] == 0:
+                    raise error(rule, a)
+            return real(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr(io, "open", fake_open)
+    monkeypatch.setattr(os, "replace", guarded(real_replace))
+    monkeypatch.setattr(os, "rename", guarded(real_rename))
+    monkeypatch.setattr(os, "mkdir", guarded(real_mkdir))
+
+    def start(path, errno: int = errnos.EACCES, after: int = 0):
+        rules.append({"path": Path(path).resolve(), "errno": errno, "after": after})
+        return rules.clear
+
+    return start

@@ -138,3 +138,195 @@ def test_failed_prediction_leaves_no_partial_output(random_model: Path, tmp_path
     cli_error(["predict", "--model", str(random_model), "--input", str(src), "--output",
                str(tmp_path / "o.jsonl")])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
+def test_missing_input_through_the_api(random_model: Path, tmp_path: Path) -> None:
+    from stancekit.errors import DataError
+
+    clf = StanceClassifier.from_pretrained(random_model)
+    with pytest.raises(DataError, match=r"nope.jsonl: file not found$"):
+        predict_file(clf, tmp_path / "nope.jsonl", tmp_path / "o.jsonl", progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- resume, locks
+
+
+@pytest.fixture
+def interrupted(monkeypatch):
+    """``interrupted(clf, src, out, after=2, **kw)``: a `predict_file` run stopped by Ctrl-C
+    after ``after`` committed chunks; returns the `Interrupted` error."""
+    from stancekit.errors import Interrupted
+
+    def run(clf, src: Path, out: Path, after: int = 2, **kw) -> Interrupted:
+        calls = []
+        real = clf.predict
+
+        def predict(*args, **kwargs):
+            calls.append(1)
+            if len(calls) > after:
+                raise KeyboardInterrupt
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(clf, "predict", predict)
+        with pytest.raises(Interrupted) as info:
+            predict_file(clf, src, out, progress=False, **kw)
+        monkeypatch.setattr(clf, "predict", real)
+        return info.value
+
+    return run
+
+
+def test_resume_refuses_a_changed_input_or_model(random_model: Path, tmp_path: Path,
+                                                  write_numbered_pairs, interrupted,
+                                                  cli_error, capsys) -> None:
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(random_model, model)
+    src = write_numbered_pairs(tmp_path / "in.jsonl", 200)
+    out = tmp_path / "out.jsonl"
+    partial, record = tmp_path / "out.jsonl.partial", tmp_path / "out.jsonl.progress.json"
+    args = ["predict", "--model", str(model), "--input", str(src), "--output", str(out),
+            "--chunk-size", "20"]
+    stopped = interrupted(StanceClassifier.from_pretrained(model), src, out, chunk_size=20)
+    assert str(stopped) == (f"interrupted: stopped after 40 pairs, committed to {partial}; run "
+                            "the same command again to resume")
+    kept = partial.read_bytes(), record.read_bytes()
+    start_over = f"; to start over, pass --overwrite or delete {partial} and {record}"
+
+    # ids edited inside the committed prefix, same size and modification time: the hash sees it
+    stat = src.stat()
+    src.write_text(src.read_text().replace('"id": "p3"', '"id": "q3"'))
+    os.utime(src, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert cli_error(args) == (f"error: {out}: cannot resume the interrupted run: the first 40 "
+                               "pairs of the input are not the ones it predicted (the input was "
+                               "edited)" + start_over)
+    # ... and edited the ordinary way
+    src.write_text(src.read_text().replace('"id": "q3"', '"id": "edited-3"'))
+    assert cli_error(args) == (f"error: {out}: cannot resume the interrupted run: the input "
+                               "changed since (size or modification time differ: "
+                               f"{stat.st_size} -> {src.stat().st_size} bytes)" + start_over)
+    assert (partial.read_bytes(), record.read_bytes()) == kept  # refused: nothing touched
+
+    # --overwrite starts over, on the input as it is now
+    assert main([*args, "--overwrite"]) == 0
+    assert "resumed" not in capsys.readouterr().out
+    assert ids_of(out)[:4] == ["p0", "p1", "p2", "edited-3"] and len(ids_of(out)) == 200
+
+    # a model changed between the runs
+    out.unlink()
+    interrupted(StanceClassifier.from_pretrained(model), src, out, chunk_size=20)
+    meta = json.loads((model / "stancekit.json").read_text())
+    (model / "stancekit.json").write_text(json.dumps({**meta, "temperature": 2.0}))
+    assert cli_error(args) == (f"error: {out}: cannot resume the interrupted run: the model "
+                               "changed since (stancekit.json, config.json or the weights "
+                               "differ)" + start_over)
+
+
+def test_second_run_on_the_same_output_is_refused(random_model: Path, tmp_path: Path,
+                                                   write_numbered_pairs, cli_error) -> None:
+    import fcntl
+
+    src = write_numbered_pairs(tmp_path / "in.jsonl", 10)
+    out = tmp_path / "out.jsonl"
+    first = {"out.jsonl.partial": b'{"id": "p0"}\n', "out.jsonl.progress.json": b"{}",
+             "rejects.jsonl": b"first run's rejects\n"}
+    for name, content in first.items():
+        (tmp_path / name).write_bytes(content)
+    with open(tmp_path / "out.jsonl.lock", "a") as first_run:  # the first run's lock
+        fcntl.flock(first_run, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+        assert cli_error(["predict", "--model", str(random_model), "--input", str(src),
+                          "--output", str(out), "--rejects", str(tmp_path / "rejects.jsonl")]) \
+            == (f"error: {out}: another stancekit run is writing this file; wait for it to "
+                "finish or write to another file")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_rejects_file_is_rebuilt_by_every_run(random_model: Path, tmp_path: Path,
+                                              write_numbered_pairs, interrupted) -> None:
+    src = write_numbered_pairs(tmp_path / "in.jsonl", 100)
+    lines = src.read_text().splitlines()
+    lines[5] = lines[95] = '{"id": "bad"}'  # one bad row early, one late
+    src.write_text("\n".join(lines) + "\n")
+    out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
+    clf = StanceClassifier.from_pretrained(random_model)
+    for _ in range(2):  # a fresh run replaces the rejects of the last one
+        predict_file(clf, src, out, rejects=rejects, overwrite=True, progress=False)
+        assert [json.loads(r)["line"] for r in rejects.read_text().splitlines()] == [6, 96]
+    out.unlink()
+    interrupted(clf, src, out, rejects=rejects, chunk_size=20)
+    counts = predict_file(clf, src, out, rejects=rejects, chunk_size=20, progress=False)
+    assert counts["resumed_after"] == 40 and counts["rejected"] == 2
+    assert [json.loads(r)["line"] for r in rejects.read_text().splitlines()] == [6, 96]
+    assert len(ids_of(out)) == 98
+
+
+def test_full_disk_stops_cleanly_and_resumes(random_model: Path, tmp_path: Path,
+                                             write_numbered_pairs, failing_writes,
+                                             capsys) -> None:
+    import errno
+
+    src = write_numbered_pairs(tmp_path / "in.jsonl", 100)
+    out = tmp_path / "out.jsonl"
+    partial, record = tmp_path / "out.jsonl.partial", tmp_path / "out.jsonl.progress.json"
+    args = ["predict", "--model", str(random_model), "--input", str(src), "--output", str(out),
+            "--chunk-size", "20"]
+    stop = failing_writes(partial, errno.ENOSPC, after=2)  # the third chunk finds the disk full
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.splitlines()[-1] == (
+        f"error: {partial}: cannot write the file (No space left on device); free some space, "
+        "then run the same command again to resume")
+    assert json.loads(record.read_text())["pairs"] == 40  # the last commit survives
+    assert partial.stat().st_size > json.loads(record.read_text())["bytes"]  # half a chunk more
+    stop()
+    assert main(args) == 0
+    assert "resumed after 40" in capsys.readouterr().out
+    clean = tmp_path / "clean.jsonl"
+    predict_file(StanceClassifier.from_pretrained(random_model), src, clean, chunk_size=20,
+                 progress=False)
+    assert out.read_bytes() == clean.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clean.jsonl", "in.jsonl", "out.jsonl"]
+
+
+def test_ctrl_c_stops_cleanly_and_resumes(random_model: Path, tmp_path: Path,
+                                          write_numbered_pairs, capsys) -> None:
+    """A real process: SIGINT stops it with one line and status 130, keeping what it
+    committed; meanwhile a second run on the same output is refused; the rerun resumes to
+    the output of an uninterrupted run, byte for byte (all on one torch thread)."""
+    src = write_numbered_pairs(tmp_path / "in.jsonl", 5000)
+    out = tmp_path / "out.jsonl"
+    args = ["predict", "--model", str(random_model), "--input", str(src), "--output", str(out),
+            "--chunk-size", "100", "--batch-size", "16"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}  # as this process
+    cmd = [sys.executable, "-m", "stancekit.cli", *args]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    record = out.with_name("out.jsonl.progress.json")
+    deadline = time.time() + 120
+    while not (record.is_file() and json.loads(record.read_text() or "{}").get("pairs", 0)):
+        if proc.poll() is not None or time.time() > deadline:
+            pytest.fail(f"the run ended before it could be interrupted: {proc.communicate()}")
+        time.sleep(0.05)
+    assert main(args) == 2  # a second run while the first one writes
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"error: {out}: another stancekit run is writing this file; wait for it to finish or "
+        "write to another file")
+    if proc.poll() is not None:
+        pytest.fail(f"the run ended before it could be interrupted: {proc.communicate()}")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    done = json.loads(record.read_text())["pairs"]
+    assert err.splitlines()[-1] == (f"interrupted: stopped after {done} pairs, committed to "
+                                    f"{out}.partial; run the same command again to resume")
+    assert not out.exists() and 0 < done < 5000
+    assert main(args) == 0  # the rerun (in this process: one thread, as the killed one)
+    assert f"resumed after {done}" in capsys.readouterr().out
+    clean = tmp_path / "clean.jsonl"
+    predict_file(StanceClassifier.from_pretrained(random_model), src, clean, batch_size=16,
+                 chunk_size=100, progress=False)
+    assert out.read_bytes() == clean.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clean.jsonl", "in.jsonl", "out.jsonl"]

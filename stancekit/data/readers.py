@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from ..config import FIELDS
 from ..errors import ConfigError, DataError
+from ..fileio import writing
 from ..labels import LABELS, LabelScheme
 from .records import StancePair
 
@@ -63,32 +64,48 @@ def iter_records(path: str | Path, fmt: str | None = None, *, bad_rows: str = "r
             yield from _iter_parquet(path)
             return
         with path.open("rb") as fh:
-            lines = _decoded_lines(fh, path)
-            if fmt == "jsonl":
-                for lineno, row in _iter_jsonl(lines, path):
-                    if isinstance(row, DataError) and bad_rows == "raise":
-                        raise row
-                    yield lineno, row
-            else:
-                yield from _iter_csv(lines, path, delimiter="\t" if fmt == "tsv" else ",")
+            undecodable: dict[int, DataError] = {}
+            lines = _decoded_lines(fh, path, undecodable)
+            rows = (_iter_jsonl(lines, path, undecodable) if fmt == "jsonl" else
+                    _iter_csv(lines, path, undecodable, delimiter="\t" if fmt == "tsv" else ","))
+            for lineno, row in rows:
+                if isinstance(row, DataError) and bad_rows == "raise":
+                    raise row
+                yield lineno, row
     except OSError as exc:  # unreadable: permissions, I/O errors
         raise DataError(f"cannot read the file ({exc.strerror or exc})", path=str(path)) from None
 
 
-def _decoded_lines(fh: Any, path: Path) -> Iterator[str]:
+# a file in UTF-16 or UTF-32 is wrong as a whole, not line by line
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _decoded_lines(fh: Any, path: Path, undecodable: dict[int, DataError]) -> Iterator[str]:
+    """The file's lines as text. A line that is not UTF-8 is passed on with its bad bytes
+    kept as surrogates (so that CSV quoting still parses) and its error put in
+    ``undecodable``: the row that holds it is bad, the rows around it are not."""
     for lineno, raw in enumerate(fh, start=1):
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise DataError(f"not valid UTF-8 (byte {raw[exc.start]:#x} at column {exc.start + 1});"
-                            " re-save the file as UTF-8", path=str(path), line=lineno) from None
+            err = DataError(f"not valid UTF-8 (byte {raw[exc.start]:#x} at column {exc.start + 1});"
+                            " re-save the file as UTF-8", path=str(path), line=lineno)
+            if lineno == 1 and raw.startswith(_WIDE_BOMS):
+                raise err from None
+            err.raw = raw.decode("utf-8", "backslashreplace").rstrip("\r\n")
+            undecodable[lineno] = err
+            line = raw.decode("utf-8", "surrogateescape")
         if lineno == 1:
             line = line.removeprefix("\ufeff")
         yield line
 
 
-def _iter_jsonl(lines: Iterator[str], path: Path) -> Iterator[tuple[int, dict | DataError]]:
+def _iter_jsonl(lines: Iterator[str], path: Path, undecodable: dict[int, DataError]
+                ) -> Iterator[tuple[int, dict | DataError]]:
     for lineno, line in enumerate(lines, start=1):
+        if lineno in undecodable:
+            yield lineno, undecodable.pop(lineno)
+            continue
         if not line.strip():
             continue
         try:
@@ -123,29 +140,41 @@ def _iter_jsonl(lines: Iterator[str], path: Path) -> Iterator[tuple[int, dict | 
         yield lineno, row
 
 
-def _iter_csv(lines: Iterator[str], path: Path, delimiter: str) -> Iterator[tuple[int, dict]]:
+def _iter_csv(lines: Iterator[str], path: Path, undecodable: dict[int, DataError],
+              delimiter: str) -> Iterator[tuple[int, dict | DataError]]:
+    """Rows as dicts; a row that is not UTF-8 or has another number of cells than the
+    header is yielded as its `DataError` (the caller raises it or rejects the row)."""
     csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     # strict: an unterminated quote (a truncated file) is an error, not one endless field
     rows = _csv_rows(csv.reader(lines, delimiter=delimiter, strict=True), path)
     first = next(rows, None)
     if first is None:
         return
-    header = [h.strip() for h in first[1]]
+    if undecodable:
+        raise undecodable.pop(min(undecodable))  # the header: the whole file is unreadable
+    header = [h.strip() for h in first[2]]
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         raise DataError(f"the header repeats the columns {dupes}", path=str(path), line=1)
-    for lineno, cells in rows:
+    for lineno, end, cells in rows:
+        bad = [undecodable.pop(n) for n in sorted(undecodable) if n <= end]
+        if bad:
+            yield lineno, bad[0]
+            continue
         if not cells or all(not c.strip() for c in cells):
             continue
         if len(cells) != len(header):
-            raise DataError(f"expected {len(header)} columns as in the header, found {len(cells)}",
-                            path=str(path), line=lineno)
+            err = DataError(f"expected {len(header)} columns as in the header, found "
+                            f"{len(cells)}", path=str(path), line=lineno)
+            err.raw = cells
+            yield lineno, err
+            continue
         yield lineno, dict(zip(header, cells))
 
 
-def _csv_rows(reader: Any, path: Path) -> Iterator[tuple[int, list[str]]]:
-    """``(first line, cells)`` of each record (a quoted cell may span lines); a csv error
-    names the line where the bad record starts."""
+def _csv_rows(reader: Any, path: Path) -> Iterator[tuple[int, int, list[str]]]:
+    """``(first line, last line, cells)`` of each record (a quoted cell may span lines); a
+    csv error names the line where the bad record starts."""
     start = 1
     while True:
         try:
@@ -157,7 +186,7 @@ def _csv_rows(reader: Any, path: Path) -> Iterator[tuple[int, list[str]]]:
             if "unexpected end of data" in reason:
                 reason = "a quoted field is never closed (the file looks truncated)"
             raise DataError(f"not valid CSV: {reason}", path=str(path), line=start) from None
-        yield start, cells
+        yield start, reader.line_num, cells
         start = reader.line_num + 1
 
 
@@ -329,8 +358,10 @@ def read_valid(path: str | Path, convert: Callable[..., Any], *, counts: dict[st
 def write_reject(fh: TextIO, path: str | Path, line: int, err: DataError, row: Any) -> None:
     """One rejects-file line: where, which field, why, and the raw row (kept, never lost)."""
     raw = _jsonable(row) if isinstance(row, dict) else getattr(err, "raw", None)
-    fh.write(json.dumps({"path": str(path), "line": line, "field": err.field,
-                         "reason": err.reason, "row": raw}, ensure_ascii=False) + "\n")
+    with writing(fh.name):
+        fh.write(json.dumps({"path": str(path), "line": line, "field": err.field,
+                             "reason": err.reason, "row": raw}, ensure_ascii=False) + "\n")
+        fh.flush()  # a full disk shows here, at the row, not when the file is closed
 
 
 def open_rejects(path: str | Path) -> TextIO:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..fileio import jsonable
+from ..fileio import jsonable, writing
 from ..labels import LABELS
 from .analysis import MODEL, SplitAnalysis
 from .slices import ERROR_FIELDS
@@ -58,11 +59,19 @@ def summary_markdown(results: dict[str, dict[str, dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
+def analysis_files(out_dir: str | Path, split_names: Iterable[str]) -> list[Path]:
+    """The files `write_analysis` writes for these splits (checked against the inputs first)."""
+    out = Path(out_dir)
+    return [out / "metrics.json", out / "metrics.md", out / "analysis.json",
+            *(out / f"errors_{name}.csv" for name in split_names)]
+
+
 def write_results(results: dict[str, Any], out_dir: str | Path) -> tuple[Path, Path]:
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
-    (out / "metrics.md").write_text(summary_markdown(results), encoding="utf-8")
+    with writing(out):  # a read-only or full disk: one error naming the file
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "metrics.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+        (out / "metrics.md").write_text(summary_markdown(results), encoding="utf-8")
     return out / "metrics.json", out / "metrics.md"
 
 
@@ -71,8 +80,10 @@ def write_analysis(analyses: dict[str, SplitAnalysis], out_dir: str | Path) -> l
     ``errors_<split>.csv`` per split."""
     out = Path(out_dir)
     paths = list(write_results({name: a.metrics for name, a in analyses.items()}, out))
-    (out / "analysis.json").write_text(
-        json.dumps(jsonable({name: a.to_dict() for name, a in analyses.items()}), indent=2), encoding="utf-8")
+    with writing(out / "analysis.json"):
+        (out / "analysis.json").write_text(json.dumps(
+            jsonable({name: a.to_dict() for name, a in analyses.items()}), indent=2),
+            encoding="utf-8")
     paths.append(out / "analysis.json")
     for name, a in analyses.items():
         paths.append(write_errors_csv(a.errors, out / f"errors_{name}.csv"))
@@ -81,7 +92,7 @@ def write_analysis(analyses: dict[str, SplitAnalysis], out_dir: str | Path) -> l
 
 def write_errors_csv(errors: dict[str, list[dict[str, Any]]], path: str | Path) -> Path:
     path = Path(path)
-    with open(path, "w", encoding="utf-8", newline="") as fh:
+    with writing(path), open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=ERROR_FIELDS)
         writer.writeheader()
         for rows in errors.values():

@@ -9,9 +9,9 @@
 
 from __future__ import annotations
 
-from .evaluation_report import evaluation_html, write_evaluation_report
+from .evaluation_report import evaluation_html, report_files, write_evaluation_report
 from .pages import REPORT_FILE, figure_uri
 from .stance_map import read_stance_rows, stance_html, write_stance_report
 
-__all__ = ["REPORT_FILE", "evaluation_html", "figure_uri", "read_stance_rows", "stance_html",
-           "write_evaluation_report", "write_stance_report"]
+__all__ = ["REPORT_FILE", "evaluation_html", "figure_uri", "read_stance_rows", "report_files",
+           "stance_html", "write_evaluation_report", "write_stance_report"]

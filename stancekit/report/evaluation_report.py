@@ -5,12 +5,13 @@ the risk-coverage curve, slice tables and error examples."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..fileio import partial_path, writing
 from ..labels import LABELS
 from . import pages
 
@@ -225,6 +226,13 @@ def evaluation_html(analyses: Mapping[str, SplitAnalysis], *,
     return pages.page(title, " · ".join(b for b in bits if b), "".join(body))
 
 
+def report_files(out_dir: str | Path, split_names: Iterable[str]) -> list[Path]:
+    """The files `write_evaluation_report` writes for these splits."""
+    out = Path(out_dir)
+    page = out / pages.REPORT_FILE
+    return [*(out / f"errors_{name}.csv" for name in split_names), page, partial_path(page)]
+
+
 def write_evaluation_report(analyses: Mapping[str, SplitAnalysis], out_dir: str | Path, *,
                             model_meta: Mapping[str, Any] | None = None,
                             model_path: str | None = None,
@@ -238,7 +246,8 @@ def write_evaluation_report(analyses: Mapping[str, SplitAnalysis], out_dir: str 
     from ..evaluation import write_errors_csv
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    with writing(out):
+        out.mkdir(parents=True, exist_ok=True)
     for name, a in analyses.items():
         write_errors_csv(a.errors, out / f"errors_{name}.csv")
     return pages.write(out, evaluation_html(analyses, model_meta=model_meta, model_path=model_path,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..fileio import replacing
+from ..fileio import replacing, writing
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -104,8 +104,9 @@ def page(title: str, subtitle: str, body: str) -> str:
 
 def write(out_dir: str | Path, page: str) -> Path:
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     path = out / REPORT_FILE
-    with replacing(path) as tmp:
-        tmp.write_text(page, encoding="utf-8")
+    with writing(path):  # a read-only or full disk: one error naming the file
+        out.mkdir(parents=True, exist_ok=True)
+        with replacing(path) as tmp:
+            tmp.write_text(page, encoding="utf-8")
     return path

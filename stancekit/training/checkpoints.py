@@ -1,18 +1,15 @@
-"""Checkpoints of a training run: resumed only by the run that wrote them, and one run at a
-time per output directory."""
+"""Checkpoints of a training run: resumed only by the run that wrote them (one run at a time
+per output directory: `stancekit.fileio.exclusive`)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 from ..config import Config
 from ..data.records import StancePair
-from ..errors import StanceKitError
 from ..modeldir import fingerprint
 
 logger = logging.getLogger(__name__)
@@ -47,22 +44,3 @@ def check_resumable(work: Path, config: Config, splits: dict[str, list[StancePai
         for p in stale:
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
     record.write_text(json.dumps(job), encoding="utf-8")
-
-
-@contextlib.contextmanager
-def exclusive(lock_path: Path) -> Iterator[None]:
-    """Refuse a second run writing to the same output directory at the same time."""
-    import fcntl
-
-    fh = open(lock_path, "w")  # noqa: SIM115
-    try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        fh.close()
-        raise StanceKitError(f"{lock_path.parent}: another training run is writing this output "
-                             "directory; wait for it or choose another train.output_dir") from None
-    try:
-        yield
-    finally:
-        fcntl.flock(fh, fcntl.LOCK_UN)
-        fh.close()

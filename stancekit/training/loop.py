@@ -29,9 +29,10 @@ from ..config import Config
 from ..data.records import StancePair
 from ..data.splits import load_splits
 from ..errors import DataError, StanceKitError, TrainingCollapsed
+from ..fileio import check_outputs, exclusive
 from ..metrics import PRIMARY_METRIC, stance_metrics
 from ..stacking import why_not_stack
-from .checkpoints import check_resumable, exclusive
+from .checkpoints import check_resumable
 from .fit import calibrate, fit
 
 logger = logging.getLogger(__name__)
@@ -58,16 +59,19 @@ def train(config: Config, splits: dict[str, list[StancePair]] | None = None) -> 
     if no_stack:
         logger.warning("%s; training goes on without it", no_stack)
     out = Path(tc.output_dir)
+    work = out.with_name(out.name + ".work")
+    _check_outputs(config, out, work)
     if out.exists() and not modeldir.is_model_dir(out) and \
             (not out.is_dir() or any(out.iterdir())):
         raise StanceKitError(f"{out}: exists and is not a stancekit model directory; refusing to "
                              "replace it (choose another train.output_dir)")
-    work = out.with_name(out.name + ".work")
     # Under torchrun/accelerate every process trains; only rank 0 locks and writes.
     main_process = int(os.environ.get("RANK", "0")) == 0
     work.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    with exclusive(work / ".lock") if main_process else contextlib.nullcontext():
+    busy = (f"{work}: another training run is writing this output directory; wait for it or "
+            "choose another train.output_dir")
+    with exclusive(work / ".lock", busy) if main_process else contextlib.nullcontext():
         check_resumable(work, config, splits) if main_process else None
         majority = Counter(p.label for p in train_pairs).most_common(1)[0][0]
         floor = stance_metrics([p.label for p in dev_pairs],
@@ -100,6 +104,18 @@ def train(config: Config, splits: dict[str, list[StancePair]] | None = None) -> 
     logger.info("model written to %s (dev macro-F1 %.3f)", out,
                 meta["dev_metrics"]["dev_" + PRIMARY_METRIC])
     return out
+
+
+def _check_outputs(config: Config, out: Path, work: Path) -> None:
+    """Nothing training reads may lie in the directories it writes or replaces: its data files,
+    a public corpus folder, a local encoder (a model directory trained further elsewhere)."""
+    data = config.data
+    encoder = config.model.name_or_path
+    reads = [("data.train", data.train), ("data.dev", data.dev), ("data.test", data.test),
+             ("data.path", data.path),
+             ("model.name_or_path", encoder if Path(encoder).exists() else None)]
+    check_outputs((), reads, trees=[("train.output_dir", out),
+                                    ("the checkpoints of train.output_dir", work)])
 
 
 def _check_splits(train_pairs: Sequence[StancePair], dev_pairs: Sequence[StancePair]) -> None:

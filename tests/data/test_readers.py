@@ -8,6 +8,7 @@ must exit 2 with one ``error:`` line (the ``cli_error`` fixture).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,58 @@ def test_rejects_file_keeps_every_bad_row(tmp_path: Path) -> None:
     assert rows[0]["row"]["id"] == "2" and "empty" in rows[0]["reason"]
     assert rows[1]["row"] == "{bad"  # the raw line, so nothing is lost
     assert reader.counts == {"read": 4, "rejected": 2}
+
+
+@pytest.mark.parametrize("name, content, bad", [
+    pytest.param("r.csv", "id,actor,target,text\n1,Iran,the deal,Iran backed the deal.\n"
+                 "2,Iran,the deal\n3,Iran,the deal,Iran backed it.\n".encode(),
+                 (3, "expected 4 columns as in the header, found 3", ["2", "Iran", "the deal"]),
+                 id="csv-ragged-row"),
+    pytest.param("l.csv", "id,actor,target,text\n1,Iran,the deal,Iran backed the deal.\n"
+                 "2,Iran,the deal,caf\xe9 owners backed it\n"
+                 "3,Iran,the deal,Iran backed it.\n".encode("latin-1"),
+                 (3, "not valid UTF-8 (byte 0xe9 at column 20); re-save the file as UTF-8",
+                  "2,Iran,the deal,caf\\xe9 owners backed it"), id="csv-latin1-row"),
+    pytest.param("l.csv", 'id,actor,target,text\n1,Iran,the deal,"Iran backed\nthe deal."\n'
+                 '2,Iran,the deal,"caf\xe9\nowners"\n3,Iran,the deal,Iran backed it.\n'
+                 .encode("latin-1"),
+                 (4, "not valid UTF-8 (byte 0xe9 at column 21); re-save the file as UTF-8",
+                  '2,Iran,the deal,"caf\\xe9'), id="csv-latin1-inside-a-quoted-cell"),
+    pytest.param("l.jsonl", (json.dumps({**GOOD, "id": "1"}) + "\n"
+                             + json.dumps({**GOOD, "id": "2", "text": "caf\xe9"},
+                                          ensure_ascii=False)
+                             + "\n" + json.dumps({**GOOD, "id": "3"}) + "\n").encode("latin-1"),
+                 (2, "not valid UTF-8 (byte 0xe9 at column 64); re-save the file as UTF-8", None),
+                 id="jsonl-latin1-line"),
+])
+def test_bad_line_goes_to_rejects_and_the_rest_is_read(tmp_path: Path, name: str, content: bytes,
+                                                       bad: tuple) -> None:
+    """A ragged CSV row or a line that is not UTF-8 is one bad row: with a rejects file it is
+    diverted there (file, line, reason) and the rows after it are read; without one, the run
+    stops at it (test_csv_nan_and_ragged_rows, test_wrong_encoding_names_the_line)."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    rejects = tmp_path / "rejects.jsonl"
+    reader = PairReader(on_error="reject", rejects_path=rejects)
+    assert [p.id for p in reader.read(path)] == ["1", "3"]
+    (row,) = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    line, reason, raw = bad
+    assert (row["path"], row["line"], row["reason"]) == (str(path), line, reason)
+    if raw is not None:
+        assert row["row"] == raw
+    else:
+        assert '"id": "2"' in row["row"] and "caf\\xe9" in row["row"]
+    assert reader.counts == {"read": 3, "rejected": 1}
+    with pytest.raises(DataError, match=f"{name}:{line}: " + re.escape(reason)):
+        PairReader().read(path)
+
+
+def test_utf16_file_is_refused_whole_even_with_rejects(tmp_path: Path) -> None:
+    path = tmp_path / "u.jsonl"
+    path.write_bytes((json.dumps(GOOD) + "\n").encode("utf-16"))
+    reader = PairReader(on_error="reject", rejects_path=tmp_path / "rejects.jsonl")
+    with pytest.raises(DataError, match=r"u.jsonl:1: not valid UTF-8 \(byte 0xff at column 1\)"):
+        reader.read(path)
 
 
 def test_label_schemes() -> None:
