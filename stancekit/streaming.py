@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from itertools import islice
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,6 +13,7 @@ from typing import Any
 from .data.readers import PairReader, detect_format
 from .errors import ConfigError, DataError, StanceKitError
 from .fileio import partial_path, write_json_atomically
+from .labels import LabelScheme
 from .prediction import StanceClassifier
 
 CHUNK = 2048  # pairs sorted by length together; bigger chunks batch better, cost memory
@@ -36,8 +37,10 @@ def _chunks(it: Iterator[Any], size: int) -> Iterator[list[Any]]:
 def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str | Path, *,
                  batch_size: int = 64, rejects: str | Path | None = None, overwrite: bool = False,
                  progress: bool = True, abstain_below: float | None = None,
-                 num_shards: int = 1, shard_index: int = 0, chunk_size: int = CHUNK
-                 ) -> dict[str, int]:
+                 num_shards: int = 1, shard_index: int = 0, chunk_size: int = CHUNK,
+                 columns: Mapping[str, str] | None = None,
+                 label_scheme: str | Mapping[str, str] | LabelScheme = "stancekit",
+                 keep_columns: bool = False) -> dict[str, int]:
     """Predict every pair of ``input_path`` into ``output_path`` (JSON Lines), resumably.
 
     One output object per valid input row, in input order: ``id``, ``label``, ``probs``
@@ -52,6 +55,10 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
     With ``num_shards`` > 1, this process handles the pairs whose id hashes to
     ``shard_index`` (stable across runs and machines); the shards' outputs together hold
     every id exactly once. Rejected rows are written by shard 0 only.
+
+    ``columns`` and ``label_scheme`` read other column and label names (`PairReader`);
+    ``keep_columns`` copies each input row's columns into its output row (an input column
+    whose name the output uses, ``label`` say, is kept as ``input_label``).
     """
     from tqdm.auto import tqdm
 
@@ -59,8 +66,11 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
     out = Path(output_path)
     partial = partial_path(out)
     record = out.with_name(out.name + ".progress.json")
+    scheme = label_scheme if isinstance(label_scheme, LabelScheme) else LabelScheme(label_scheme)
     job = {"input": str(Path(input_path).resolve()), "shard": [shard_index, num_shards],
-           "abstain_below": abstain_below, "model": str(getattr(clf, "path", ""))}
+           "abstain_below": abstain_below, "model": str(getattr(clf, "path", "")),
+           "columns": dict(columns or {}), "label_scheme": scheme.to_dict(),
+           "keep_columns": keep_columns}
     state = _resume_state(record, partial, job)
     if out.exists() and not overwrite and state is None:
         raise DataError("output file exists; pass --overwrite to replace it", path=str(out))
@@ -69,10 +79,11 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
     mine = rejects if shard_index == 0 else (os.devnull if rejects else None)
     if state is not None and rejects and shard_index == 0:
         Path(rejects).write_text("", encoding="utf-8")  # rebuilt as the input is re-read
-    reader = PairReader(on_error="reject" if rejects else "raise", rejects_path=mine)
+    reader = PairReader(columns=dict(columns or {}), label_scheme=scheme, hints="cli",
+                        on_error="reject" if rejects else "raise", rejects_path=mine)
     done = state["pairs"] if state else 0
-    pairs_iter = (p for p in reader.iter(input_path)
-                  if num_shards == 1 or _shard_of(p.id, num_shards) == shard_index)
+    rows_iter = (r for r in reader.iter_rows(input_path)
+                 if num_shards == 1 or _shard_of(r[0].id, num_shards) == shard_index)
     predicted = 0
     total = count_rows(input_path)
     try:
@@ -81,17 +92,21 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
             if state:
                 fh.truncate(state["bytes"])
                 fh.seek(state["bytes"])
-                skipped = sum(1 for _ in islice(pairs_iter, done))
+                skipped = sum(1 for _ in islice(rows_iter, done))
                 if skipped != done:
                     raise DataError(f"cannot resume: the progress record says {done} pairs are "
                                     f"done but the input now has {skipped}; the partial output "
                                     "is removed, run again to start over", path=str(input_path))
                 predicted = done
                 bar.update(done)
-            for chunk in _chunks(pairs_iter, chunk_size):
-                preds = clf.predict(chunk, batch_size=batch_size, abstain_below=abstain_below)
-                fh.write("".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n"
-                                 for p in preds).encode("utf-8"))
+            for chunk in _chunks(rows_iter, chunk_size):
+                preds = clf.predict([pair for pair, _ in chunk], batch_size=batch_size,
+                                    abstain_below=abstain_below)
+                out_rows = ([_with_input(p.to_dict(), row, reader.columns) for p, (_, row)
+                             in zip(preds, chunk)] if keep_columns else
+                            [p.to_dict() for p in preds])
+                fh.write("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n"
+                                 for r in out_rows).encode("utf-8"))
                 fh.flush()
                 os.fsync(fh.fileno())
                 predicted += len(chunk)
@@ -106,6 +121,16 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
     record.unlink(missing_ok=True)
     return {"read": reader.counts["read"], "predicted": predicted - done, "resumed_after": done,
             "rejected": reader.counts["rejected"] if shard_index == 0 else 0}
+
+
+def _with_input(pred: dict[str, Any], row: Mapping[str, Any], columns: Mapping[str, str]
+                ) -> dict[str, Any]:
+    """An output row with the input row's columns in front; an input column named like an
+    output field is kept as ``input_<name>`` (the id column itself is the output's ``id``)."""
+    id_col = columns.get("id", "id")
+    out = {(f"input_{k}" if k in pred and k != id_col else k): v for k, v in row.items()
+           if not (k == "id" == id_col)}
+    return {**out, **pred}
 
 
 def check_shards(num_shards: int, shard_index: int, *, name: str = "shard_index") -> None:
@@ -136,12 +161,15 @@ def _resume_state(record: Path, partial: Path, job: dict[str, Any]) -> dict[str,
     return state
 
 
-def looks_like_articles(path: str | Path) -> bool:
-    """True when the first row of ``path`` has a text but no ``actor`` field (articles, not pairs)."""
+def looks_like_articles(path: str | Path, *, columns: Mapping[str, str] | None = None) -> bool:
+    """True when the first row of ``path`` has a text but no ``actor`` field (articles, not
+    pairs); ``columns`` names the pairs' columns when they are mapped."""
     from .data.readers import iter_records
 
+    columns = columns or {}
     for _, row in iter_records(path, bad_rows="yield"):
-        return isinstance(row, dict) and "actor" not in row and "text" in row
+        return (isinstance(row, dict) and columns.get("actor", "actor") not in row
+                and columns.get("text", "text") in row)
     return False
 
 

@@ -135,7 +135,7 @@ def run_corpus(name: str, overrides: Sequence[str] = (), *, retrain: bool = Fals
         logger.info("%s was trained with a different config (%s); retraining", out, stale)
     if retrain or stale or not (out / "stancekit.json").is_file():
         logger.info("training %s -> %s", name, out)
-        train(config, splits)
+        train(config, splits, overwrite=True)
     clf = StanceClassifier.from_pretrained(out)
     eval_splits = [s for s in spec["splits"] if s in splits] or \
         [s for s in splits if s not in ("train", "dev")]
