@@ -306,7 +306,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from .report import write_evaluation_report
 
         page = write_evaluation_report(analyses, args.report, model_meta=clf.meta,
-                                       model_path=str(args.model))
+                                       model_path=str(args.model), analysis_path=paths[2])
         print(f"report written to {page}")
     return 0
 
