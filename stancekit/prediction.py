@@ -91,11 +91,10 @@ class StanceClassifier:
         """
         from .backends import load_backend, resolve_backend
         from .hardware import resolve_device
+        from .hub import locate
 
         dev = resolve_device(device)
         concrete = resolve_backend(backend, dev)
-        from .hub import locate
-
         path = locate(path)
         model, tokenizer, meta, lexical = modeldir.load(path)
         formatter = PairFormatter(meta.pop("encoding_config"))
