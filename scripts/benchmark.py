@@ -17,13 +17,13 @@ script, never edited by hand.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from stancekit.cli import setup_logging  # noqa: E402
 from stancekit.errors import UsageError  # noqa: E402
 from stancekit.evaluation.benchmark import (  # noqa: E402
     CORPORA,
@@ -52,8 +52,7 @@ def main() -> int:
                         help="applied to every corpus's config (e.g. train.max_steps=10 to "
                              "smoke-test)")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s",
-                        datefmt="%H:%M:%S")
+    setup_logging()  # stancekit's logger only: other libraries' INFO lines stay quiet
     if args.render_only:
         results = load_results(Path(args.output).with_suffix(".json"))
         Path(args.output).write_text(to_markdown(results) + "\n", encoding="utf-8")

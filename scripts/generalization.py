@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from pathlib import Path
 
+from stancekit.cli import setup_logging
 from stancekit.evaluation.generalization import (
     generalization_markdown,
     score_held_out_articles,
@@ -31,8 +31,7 @@ def main() -> int:
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--bootstrap", type=int, default=1000)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s",
-                        datefmt="%H:%M:%S")
+    setup_logging()  # stancekit's logger only: other libraries' INFO lines stay quiet
     clf = StanceClassifier.from_pretrained(args.model, backend=args.backend)
     trained_on = list((clf.meta.get("config") or {}).get("data", {}).get("mix") or {})
     articles = score_held_out_articles(clf)

@@ -25,8 +25,10 @@ logger = logging.getLogger("stancekit")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    if args.command is None:  # bare `stancekit`: what it can do, not an error
+        parser.print_help()
+        return 0
+    setup_logging(debug=args.debug)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         return args.func(args) or 0
@@ -46,23 +48,73 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="stancekit", description=__doc__.splitlines()[0])
-    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    sub = parser.add_subparsers(dest="command", required=True)
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record arrives (a test's capture too)."""
 
-    p = sub.add_parser("train", help="fine-tune a model; writes a model directory")
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def setup_logging(*, debug: bool = False) -> None:
+    """Log stancekit's own messages to stderr (INFO, or DEBUG with ``debug``), and nothing
+    else: the root logger is left alone, so other libraries' INFO lines (matplotlib's font
+    cache, ...) stay silent. Calling it again replaces the handler, never adds one."""
+    log = logging.getLogger("stancekit")
+    for handler in [h for h in log.handlers if isinstance(h, _Stderr)]:
+        log.removeHandler(handler)
+    handler = _Stderr()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
+                                           datefmt="%H:%M:%S"))
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG if debug else logging.INFO)
+
+
+EPILOG = """examples:
+  stancekit train --config configs/quick.yaml train.output_dir=models/quick
+  stancekit evaluate --model models/quick --report report/
+  stancekit predict --model models/quick --input pairs.jsonl --output preds.jsonl
+  stancekit predict --model models/quick --input articles.jsonl --actors actors.yaml \\
+      --output stances.jsonl --table table.csv
+  stancekit report --input stances.jsonl --output map/
+
+`stancekit COMMAND --help` lists a command's options."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="stancekit", description=__doc__.splitlines()[0],
+                                     epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"stancekit {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    # --debug after the subcommand too; SUPPRESS keeps it from resetting one given before
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("train", parents=[common],
+                       help="fine-tune a model; writes a model directory")
     p.add_argument("--config", default=None, help="YAML config (default: built-in defaults)")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. train.epochs=2")
     p.add_argument("--no-eval", action="store_true", help="skip evaluating the evaluation splits")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a model directory already at train.output_dir")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("evaluate", help="score a model beside the baselines")
-    p.add_argument("--model", required=True, help="model directory")
-    p.add_argument("--data", action="append", default=None,
+    p = sub.add_parser("evaluate", parents=[common], help="score a model beside the baselines")
+    p.add_argument("--model", required=True, help="model directory or Hugging Face hub id")
+    p.add_argument("--input", action="append", default=None, metavar="FILE",
                    help="labeled pairs file (JSONL/CSV/Parquet); repeatable. Default: the "
                         "evaluation splits of the model's training config")
-    p.add_argument("--label-scheme", default="stancekit", help="label scheme of --data files")
+    p.add_argument("--data", action="append", dest="input", help=argparse.SUPPRESS)  # old name
+    _add_column_arguments(p)
     p.add_argument("--output", default=None, help="directory for metrics.json and metrics.md "
                    "(default: MODEL/eval)")
     p.add_argument("--no-baselines", action="store_true", help="skip majority and TF-IDF + LR")
@@ -76,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_backend_arguments(p)
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("report", help="draw the actor x target stance heat map of predictions")
+    p = sub.add_parser("report", parents=[common],
+                       help="draw the actor x target stance heat map of predictions")
     p.add_argument("--input", required=True,
                    help="article-level predictions (`stancekit predict --actors` output) or a "
                         "stance table (--table output): JSONL, CSV or Parquet")
@@ -84,13 +137,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", default="stancekit stance map")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("predict", help="predict stances for a file of pairs or of articles")
-    p.add_argument("--model", required=True, help="model directory")
+    p = sub.add_parser("predict", parents=[common],
+                       help="predict stances for a file of pairs or of articles")
+    p.add_argument("--model", required=True, help="model directory or Hugging Face hub id")
     p.add_argument("--input", required=True,
                    help="pairs (id, actor, target, text) or articles (id, text, actors, targets): "
                         "JSONL, CSV or Parquet")
     p.add_argument("--output", required=True,
                    help="output JSON Lines: one row per pair, or per (article, actor, target)")
+    p.add_argument("--keep-columns", action="store_true",
+                   help="pairs: also copy each input row's columns into its output row (a "
+                        "clashing input column X becomes input_X)")
+    _add_column_arguments(p)
     p.add_argument("--actors", default=None,
                    help="YAML/JSON actor file (actors with aliases, targets); implies articles")
     p.add_argument("--articles", action="store_true",
@@ -133,18 +191,64 @@ def _add_backend_arguments(p: argparse.ArgumentParser) -> None:
                    help="cpu, cuda, cuda:N or mps (default: the best available)")
 
 
+def _add_column_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--columns", action="append", default=None, metavar="FIELD=COLUMN",
+                   help="read a field from another column, e.g. text=sentence,actor=source "
+                        "(repeatable; fields: id, actor, target, text, label, doc_id)")
+    p.add_argument("--label-scheme", default="stancekit", metavar="SCHEME",
+                   help="how the file's labels map onto support/neutral/condemn: stancekit, "
+                        "favor_against, sentiment, agree_disagree, numeric, or RAW=LABEL,... "
+                        "(e.g. FAVOR=support,NONE=neutral,AGAINST=condemn)")
+
+
+def parse_columns(values: Sequence[str] | None) -> dict[str, str]:
+    """``--columns text=sentence,actor=source`` (repeatable) as ``{field: column}``."""
+    from .config import FIELDS
+
+    columns: dict[str, str] = {}
+    for item in (part for value in values or () for part in value.split(",") if part.strip()):
+        name, sep, column = (x.strip() for x in item.partition("="))
+        if not sep or not name or not column:
+            raise UsageError(f"--columns: expected FIELD=COLUMN, e.g. text=sentence, found "
+                             f"{item.strip()!r}")
+        if name not in FIELDS:
+            raise UsageError(f"--columns: unknown field {name!r}; the fields that can be mapped "
+                             f"are {list(FIELDS)}")
+        columns[name] = column
+    return columns
+
+
+def parse_label_scheme(value: str) -> Any:
+    """``--label-scheme NAME`` or ``RAW=LABEL,...`` as a `LabelScheme`."""
+    from .labels import LabelScheme
+
+    if "=" not in value:
+        return LabelScheme(value, where="--label-scheme")
+    mapping = {}
+    for item in (part for part in value.split(",") if part.strip()):
+        raw, sep, label = (x.strip() for x in item.partition("="))
+        if not sep or not raw or not label:
+            raise UsageError(f"--label-scheme: expected NAME or RAW=LABEL,..., found "
+                             f"{item.strip()!r}")
+        mapping[raw] = label
+    return LabelScheme(mapping, where="--label-scheme")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from .config import load_config
     from .data.splits import load_splits
     from .evaluation import evaluate, summary_markdown, write_results
+    from .modeldir import refresh_card
     from .prediction import StanceClassifier
     from .training import train
+    from .training.loop import check_output_dir
 
     config = load_config(args.config, args.overrides)
     logger.info("config: %s", json.dumps(config.to_dict()))
+    check_output_dir(Path(config.train.output_dir), overwrite=args.overwrite)  # before any work
     splits = load_splits(config.data)
     logger.info("splits: %s", {k: len(v) for k, v in splits.items()})
-    out = train(config, splits)
+    out = train(config, splits, overwrite=args.overwrite)
     if int(os.environ.get("RANK", "0")) != 0:  # torchrun/accelerate: rank 0 reports
         return 0
     extra = {k: v for k, v in splits.items() if k not in ("train", "dev")}
@@ -152,6 +256,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         clf = StanceClassifier.from_pretrained(out)
         results = evaluate(clf, extra, train_pairs=splits["train"])
         write_results(results, out / "eval")
+        refresh_card(out)  # the card gains the evaluation splits' figures
         print(summary_markdown(results))
     print(f"model directory: {out}")
     return 0
@@ -162,7 +267,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .data.readers import PairReader
     from .data.splits import load_splits
     from .evaluation import analyze, summary_markdown, write_analysis
-    from .labels import LabelScheme
     from .prediction import StanceClassifier
 
     if not 0.0 < args.target_precision <= 1.0:
@@ -175,14 +279,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise ModelError(f"{args.model}/stancekit.json: field 'config': expected the training "
                              "config the model was written with; the model directory is damaged")
     config = config_from_dict(clf.meta["config"], source=f"{args.model}/stancekit.json")
-    if args.data:
-        reader = PairReader(label_scheme=LabelScheme(args.label_scheme, where="--label-scheme"), require_label=True)
-        splits = {Path(f).stem: reader.read(f) for f in args.data}
+    columns, scheme = parse_columns(args.columns), parse_label_scheme(args.label_scheme)
+    if args.input:
+        reader = PairReader(columns=columns, label_scheme=scheme, require_label=True, hints="cli")
+        splits = {Path(f).stem: reader.read(f) for f in args.input}
     else:
+        if columns or args.label_scheme != "stancekit":
+            raise UsageError("--columns and --label-scheme apply to --input files; the model's "
+                             "own evaluation splits are read as it was trained")
         splits = load_splits(config.data)
     # train (baselines) and dev (abstention threshold) come from the model's own data
     own = splits
-    if args.data and ("train" not in splits or "dev" not in splits):
+    if args.input and ("train" not in splits or "dev" not in splits):
         try:
             own = load_splits(config.data)
         except StanceKitError as err:
@@ -190,6 +298,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             logger.warning("the model's train/dev data cannot be loaded (%s): no baselines and "
                            "no abstention threshold chosen on dev", err)
     train_pairs = None if args.no_baselines else (splits.get("train") or own.get("train"))
+    if train_pairs is None and not args.no_baselines:
+        logger.warning("no baselines: the model's train data was not found (its config names "
+                       "%s)", config.data.train or config.data.corpus)
     dev_pairs = splits.get("dev") or own.get("dev")
     splits = {k: v for k, v in splits.items() if k not in ("train", "dev")} or splits
     out = Path(args.output or Path(args.model) / "eval")
@@ -203,7 +314,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from .report import write_evaluation_report
 
         page = write_evaluation_report(analyses, args.report, model_meta=clf.meta,
-                                       model_path=str(args.model))
+                                       model_path=str(args.model), analysis_path=paths[2])
         print(f"report written to {page}")
     return 0
 
@@ -258,9 +369,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
     check_predict_paths(args.input, args.output, model=args.model, rejects=args.rejects,
                         actors=args.actors, table=args.table, pairs=args.pairs_output,
                         names=CLI_NAMES)  # before the model is loaded: a mistake fails fast
+    columns, scheme = parse_columns(args.columns), parse_label_scheme(args.label_scheme)
     clf = StanceClassifier.from_pretrained(args.model, backend=args.backend, device=args.device)
     articles_only = (args.table, args.pairs_output, args.by, args.discover)
-    if args.actors or args.articles or looks_like_articles(args.input):
+    if args.actors or args.articles or looks_like_articles(args.input, columns=columns):
+        pairs_only = [flag for flag, given in (("--columns", columns), ("--keep-columns",
+                      args.keep_columns), ("--label-scheme", args.label_scheme != "stancekit"))
+                      if given]
+        if pairs_only:
+            raise UsageError(f"{', '.join(pairs_only)} apply to pairs; {args.input} holds "
+                             "articles (rows without an 'actor' field)")
         counts = predict_articles(
             clf, args.input, args.output, actors_path=args.actors, table_path=args.table,
             pairs_path=args.pairs_output, by=args.by, discover=args.discover,
@@ -282,7 +400,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     counts = predict_file(clf, args.input, args.output, batch_size=args.batch_size,
                           rejects=args.rejects, overwrite=args.overwrite,
                           abstain_below=args.abstain_below, num_shards=args.num_shards,
-                          shard_index=args.shard_index, chunk_size=args.chunk_size)
+                          shard_index=args.shard_index, chunk_size=args.chunk_size,
+                          columns=columns, label_scheme=scheme, keep_columns=args.keep_columns)
     resumed = f" (resumed after {counts['resumed_after']})" if counts["resumed_after"] else ""
     print(f"read {counts['read']}, predicted {counts['predicted']}{resumed}, rejected "
           f"{counts['rejected']} -> {args.output}")

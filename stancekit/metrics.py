@@ -150,3 +150,10 @@ def paired_bootstrap(y_true: Sequence[str], pred_a: Sequence[str], pred_b: Seque
                   "ci": [float(np.percentile(d, tail)), float(np.percentile(d, 100 - tail))],
                   "p_value": min(1.0, p)}
     return out
+
+
+def format_p(p: float, n_resamples: int | None = None) -> str:
+    """A bootstrap p-value as text: ``p = 0.043``, or ``p < 0.002`` when it is below what
+    ``n_resamples`` can resolve (two-sided: 2 / n) or below 0.001 — never ``p = 0.000``."""
+    floor = max(0.001, 2 / n_resamples) if n_resamples else 0.001
+    return f"p < {floor:.3f}" if p < floor else f"p = {p:.3f}"

@@ -23,10 +23,12 @@ from typing import Any
 from .data.records import StancePair
 from .errors import ConfigError, ModelError
 from .labels import LABELS
+from .pretrained import quiet_transformers
 
 META_FILE = "stancekit.json"
 LEXICAL_FILE = "lexical.json"
 CARD_FILE = "README.md"
+EVAL_DIR = "eval"
 FORMAT_VERSION = 1
 REQUIRED_FILES = (META_FILE, "config.json", "model.safetensors")
 # save_pretrained writes tokenizer_config.json and one of these; without them transformers
@@ -109,11 +111,20 @@ def load(path: str | Path) -> tuple[Any, Any, dict[str, Any], Any]:
                          f"{dict(enumerate(LABELS))}")
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            path, config=config, use_safetensors=True, trust_remote_code=False)
+        with quiet_transformers():
+            model, info = AutoModelForSequenceClassification.from_pretrained(
+                path, config=config, use_safetensors=True, trust_remote_code=False,
+                output_loading_info=True)
     except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ModelError(f"{path}: cannot load the model ({reason})") from None
+    # transformers would only print these (muted above): a model directory holds every weight
+    missing = sorted(info.get("missing_keys") or ()) + sorted(
+        str(k[0] if isinstance(k, tuple) else k) for k in info.get("mismatched_keys") or ())
+    if missing:
+        raise ModelError(f"{path}/model.safetensors: weights missing or of the wrong shape "
+                         f"for {missing[:5]}{' ...' if len(missing) > 5 else ''}; the model "
+                         "directory is damaged or was written for another architecture")
     model.eval()
     lexical = None
     if meta.get("stacker"):
@@ -209,21 +220,92 @@ def describe(config: Any, result: dict[str, Any], splits: dict[str, list[StanceP
 
 
 def write(out: Path, result: dict[str, Any], meta: dict[str, Any]) -> None:
-    """Write the model directory into a temporary sibling and rename it into place, so that
-    ``out`` is always either complete or absent."""
+    """Write the model directory of a training result into a temporary sibling and rename it
+    into place, so that ``out`` is always either complete or absent."""
     from .model_card import write_model_card
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        result["model"].save_pretrained(tmp, safe_serialization=True)
+    def fill(tmp: Path) -> None:
+        with quiet_transformers():
+            result["model"].save_pretrained(tmp, safe_serialization=True)
         result["tokenizer"].save_pretrained(tmp)
         if result["lexical"] is not None:
             result["lexical"].save(tmp / LEXICAL_FILE)
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         write_model_card(tmp / CARD_FILE, meta)
+
+    _replace_dir(out, fill)
+
+
+def save(out: str | Path, *, model: Any, tokenizer: Any, meta: dict[str, Any], lexical: Any,
+         source: Path | None = None, name: str | None = None, license: str | None = None) -> Path:
+    """Write a loaded model back out as a complete model directory (what
+    `StanceClassifier.save_pretrained` does): the fp32 torch ``model`` from memory, or — when
+    ``model`` is None (a bf16, int8 or ONNX backend holds other weights) — the weights file of
+    the ``source`` directory it was loaded from. ``eval/`` comes along from ``source``."""
+    from .model_card import write_model_card
+
+    out = Path(out)
+    if out.exists() and not is_model_dir(out) and (not out.is_dir() or any(out.iterdir())):
+        raise ModelError(f"{out}: exists and is not a stancekit model directory; refusing to "
+                         "replace it (save to a new or empty directory)")
+    if model is None and source is None:
+        raise ModelError("this classifier holds converted weights (bf16, int8 or ONNX) and no "
+                         "directory to copy the fp32 ones from; load it with backend='torch' "
+                         "to save it")
+    evaluation = read_evaluation(source) if source is not None else None
+
+    def fill(tmp: Path) -> None:
+        if model is not None:
+            with quiet_transformers():
+                model.save_pretrained(tmp, safe_serialization=True)
+        else:
+            for file in ("config.json", "model.safetensors"):
+                shutil.copy2(source / file, tmp / file)
+        tokenizer.save_pretrained(tmp)
+        if lexical is not None:
+            lexical.save(tmp / LEXICAL_FILE)
+        plain = {k: v for k, v in meta.items() if k != "encoding_config"}
+        (tmp / META_FILE).write_text(json.dumps(plain, indent=2), encoding="utf-8")
+        if source is not None and (source / EVAL_DIR).is_dir():
+            shutil.copytree(source / EVAL_DIR, tmp / EVAL_DIR)
+        write_model_card(tmp / CARD_FILE, plain, evaluation=evaluation, name=name,
+                         license=license)
+
+    _replace_dir(out, fill)
+    return out
+
+
+def read_evaluation(path: Path) -> dict[str, Any] | None:
+    """``eval/metrics.json`` of a model directory, or None when it has none (or a bad one)."""
+    try:
+        data = json.loads((path / EVAL_DIR / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def refresh_card(path: str | Path, *, name: str | None = None,
+                 license: str | None = None) -> None:
+    """Rewrite the model card of a directory from its ``stancekit.json`` and
+    ``eval/metrics.json`` (after ``stancekit train`` has evaluated the held-out splits)."""
+    from .fileio import replacing
+    from .model_card import write_model_card
+
+    path = Path(path)
+    meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+    with replacing(path / CARD_FILE) as tmp:
+        write_model_card(tmp, meta, evaluation=read_evaluation(path), name=name, license=license)
+
+
+def _replace_dir(out: Path, fill: Any) -> None:
+    """Fill a temporary sibling of ``out`` (``fill(tmp)``) and rename it into place; on any
+    error the temporary directory goes and ``out`` stays as it was."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        fill(tmp)
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
         if out.exists():
             os.rename(out, old)

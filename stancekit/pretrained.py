@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import importlib.util
 import json
+import logging
 import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import ModelError
@@ -166,3 +169,26 @@ def check_untrusted_dir(path: Path) -> None:
                              f"{sorted(config['auto_map'])}); stancekit never enables "
                              "trust_remote_code. Use a model whose architecture ships with "
                              "transformers")
+
+
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Mute transformers' notices and bars while a model is loaded or saved: the "LOAD REPORT"
+    that lists the classification head as missing (new by design when fine-tuning starts),
+    the ``mean_resizing`` notice when the marker tokens are added, and the "Loading weights"
+    and "Writing model shards" bars. Nothing is muted when stancekit logs at DEBUG
+    (``--debug``); errors always show."""
+    if logging.getLogger("stancekit").isEnabledFor(logging.DEBUG):
+        yield
+        return
+    from transformers.utils import logging as hf_logging
+
+    level, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        if bars:
+            hf_logging.enable_progress_bar()

@@ -6,7 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from itertools import islice
 from pathlib import Path
 from types import SimpleNamespace
@@ -25,6 +25,7 @@ from .fileio import (
     write_json_atomically,
     writing,
 )
+from .labels import LabelScheme
 from .prediction import StanceClassifier
 
 CHUNK = 2048  # pairs sorted by length together; bigger chunks batch better, cost memory
@@ -48,8 +49,10 @@ def _chunks(it: Iterator[Any], size: int) -> Iterator[list[Any]]:
 def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str | Path, *,
                  batch_size: int = 64, rejects: str | Path | None = None, overwrite: bool = False,
                  progress: bool = True, abstain_below: float | None = None,
-                 num_shards: int = 1, shard_index: int = 0, chunk_size: int = CHUNK
-                 ) -> dict[str, int]:
+                 num_shards: int = 1, shard_index: int = 0, chunk_size: int = CHUNK,
+                 columns: Mapping[str, str] | None = None,
+                 label_scheme: str | Mapping[str, str] | LabelScheme = "stancekit",
+                 keep_columns: bool = False) -> dict[str, int]:
     """Predict every pair of ``input_path`` into ``output_path`` (JSON Lines), resumably.
 
     One output object per valid input row, in input order: ``id``, ``label``, ``probs``
@@ -68,6 +71,10 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
     the input). With ``num_shards`` > 1, this process handles the pairs whose id hashes to
     ``shard_index`` (stable across runs and machines); the shards' outputs together hold
     every id exactly once. Rejected rows are written by shard 0 only.
+
+    ``columns`` and ``label_scheme`` read other column and label names (`PairReader`);
+    ``keep_columns`` copies each input row's columns into its output row (an input column
+    whose name the output uses, ``label`` say, is kept as ``input_label``).
     """
     from tqdm.auto import tqdm
 
@@ -75,25 +82,31 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
     out = Path(output_path)
     partial, record = partial_path(out), progress_path(out)
     check_predict_paths(input_path, out, model=clf.path, rejects=rejects)
+    scheme = label_scheme if isinstance(label_scheme, LabelScheme) else LabelScheme(label_scheme)
     if not out.parent.is_dir():
         raise DataError("the output directory does not exist", path=str(out.parent))
     _check_rejects_dir(rejects)
     _check_input(input_path)
     mine = rejects if shard_index == 0 else (os.devnull if rejects else None)
 
-    def shard_pairs(r: PairReader) -> Iterator[StancePair]:
-        return (p for p in r.iter(input_path)
-                if num_shards == 1 or _shard_of(p.id, num_shards) == shard_index)
+    def reader(**kw: Any) -> PairReader:
+        return PairReader(columns=dict(columns or {}), label_scheme=scheme, hints="cli", **kw)
+
+    def shard_rows(r: PairReader) -> Iterator[tuple[StancePair, dict[str, Any]]]:
+        return (kept for kept in r.iter_rows(input_path)
+                if num_shards == 1 or _shard_of(kept[0].id, num_shards) == shard_index)
 
     def prefix(n: int) -> tuple[int, str]:  # read-only: bad rows go nowhere
         h, count = hashlib.sha256(), 0
-        for pair in islice(shard_pairs(PairReader(on_error="reject", rejects_path=os.devnull)), n):
+        for pair, _ in islice(shard_rows(reader(on_error="reject", rejects_path=os.devnull)), n):
             h.update(_pair_bytes(pair))
             count += 1
         return count, h.hexdigest()
 
     job = {"input": _input_stamp(input_path), "shard": [shard_index, num_shards],
-           "abstain_below": abstain_below, "model": _model_stamp(clf)}
+           "abstain_below": abstain_below, "model": _model_stamp(clf),
+           "columns": dict(columns or {}), "label_scheme": scheme.to_dict(),
+           "keep_columns": keep_columns}
     resume_hint = "run the same command again to resume"
     with contextlib.ExitStack() as locks:
         _lock_outputs(locks, [out, mine])
@@ -106,8 +119,8 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
         if rejects and shard_index == 0:
             with writing(rejects):
                 open(rejects, "w").close()  # noqa: SIM115 (rebuilt as the input is (re-)read)
-        pairs_reader = PairReader(on_error="reject" if rejects else "raise", rejects_path=mine)
-        pairs_iter = shard_pairs(pairs_reader)
+        pairs_reader = reader(on_error="reject" if rejects else "raise", rejects_path=mine)
+        pairs_iter = shard_rows(pairs_reader)
         done = state["pairs"] if state else 0
         hasher = hashlib.sha256()
         predicted = done  # committed pairs, this run's and the interrupted one's
@@ -121,7 +134,7 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
                         fh.truncate(state["bytes"])
                         fh.seek(state["bytes"])
                     skipped = 0
-                    for pair in islice(pairs_iter, done):
+                    for pair, _ in islice(pairs_iter, done):
                         hasher.update(_pair_bytes(pair))
                         skipped += 1
                     if skipped != done:
@@ -131,14 +144,18 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
                                         path=str(input_path))
                     bar.update(done)
                 for chunk in _chunks(pairs_iter, chunk_size):
-                    preds = clf.predict(chunk, batch_size=batch_size, abstain_below=abstain_below)
-                    lines = "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n"
-                                    for p in preds).encode("utf-8")
+                    preds = clf.predict([pair for pair, _ in chunk], batch_size=batch_size,
+                                        abstain_below=abstain_below)
+                    out_rows = ([_with_input(p.to_dict(), row, pairs_reader.columns)
+                                 for p, (_, row) in zip(preds, chunk)] if keep_columns else
+                                [p.to_dict() for p in preds])
+                    lines = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n"
+                                    for r in out_rows).encode("utf-8")
                     with writing(partial, resume_hint):
                         fh.write(lines)
                         fh.flush()
                         os.fsync(fh.fileno())
-                    for pair in chunk:
+                    for pair, _ in chunk:
                         hasher.update(_pair_bytes(pair))
                     with writing(record, resume_hint):
                         write_json_atomically(record, {
@@ -146,7 +163,7 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
                             "prefix_sha256": hasher.hexdigest()})
                     predicted += len(chunk)
                     bar.update(len(chunk))
-        except DataError:
+        except (DataError, ConfigError):
             # bad input: the user will change the file, so nothing here can be resumed
             partial.unlink(missing_ok=True)
             record.unlink(missing_ok=True)
@@ -300,6 +317,16 @@ def _changed(old: Any, job: dict[str, Any]) -> str | None:
     return None
 
 
+def _with_input(pred: dict[str, Any], row: Mapping[str, Any], columns: Mapping[str, str]
+                ) -> dict[str, Any]:
+    """An output row with the input row's columns in front; an input column named like an
+    output field is kept as ``input_<name>`` (the id column itself is the output's ``id``)."""
+    id_col = columns.get("id", "id")
+    out = {(f"input_{k}" if k in pred and k != id_col else k): v for k, v in row.items()
+           if not (k == "id" == id_col)}
+    return {**out, **pred}
+
+
 def check_shards(num_shards: int, shard_index: int, *, name: str = "shard_index") -> None:
     """The one check of a shard assignment (library arguments and CLI flags alike)."""
     if not (num_shards >= 1 and 0 <= shard_index < num_shards):
@@ -313,11 +340,15 @@ def _shard_of(pair_id: str, num_shards: int) -> int:
     return zlib.crc32(pair_id.encode("utf-8")) % num_shards
 
 
-def looks_like_articles(path: str | Path) -> bool:
-    """True when the first row of ``path`` has a text but no ``actor`` field (articles)."""
+def looks_like_articles(path: str | Path, *, columns: Mapping[str, str] | None = None) -> bool:
+    """True when the first row of ``path`` has a text but no ``actor`` field (articles, not
+    pairs); ``columns`` names the pairs' columns when they are mapped."""
+    from .data.readers import iter_records
+
+    columns = columns or {}
     for _, row in iter_records(path, bad_rows="yield"):
-        if isinstance(row, dict):  # the first row that parses (a bad one is not a sign)
-            return "actor" not in row and "text" in row
+        return (isinstance(row, dict) and columns.get("actor", "actor") not in row
+                and columns.get("text", "text") in row)
     return False
 
 

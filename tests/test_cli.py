@@ -215,7 +215,7 @@ def test_cli_arguments_argparse_refuses(args: list[str], message: str, capsys) -
 def test_cli_missing_arguments_and_commands(capsys) -> None:
     assert "the following arguments are required: --model, --output" in \
         argparse_error(["predict", "--input", "x.jsonl"], capsys)
-    assert "argument command: invalid choice: 'fit'" in argparse_error(["fit"], capsys)
+    assert "argument COMMAND: invalid choice: 'fit'" in argparse_error(["fit"], capsys)
 
 
 def test_console_entry_point_prints_no_traceback(tmp_path: Path) -> None:
@@ -229,3 +229,150 @@ def test_console_entry_point_prints_no_traceback(tmp_path: Path) -> None:
                            env=env, cwd=tmp_path)
     assert debug.returncode == 1 and "Traceback" in debug.stderr
     assert "stancekit.errors.ConfigError" in debug.stderr
+
+
+# --------------------------------------------------------------------------- conventions
+
+
+def test_version_help_and_python_m(capsys) -> None:
+    from stancekit import __version__
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out == f"stancekit {__version__}\n"
+    assert main([]) == 0  # bare `stancekit`: the help, not an error
+    out = capsys.readouterr().out
+    assert out.startswith("usage: stancekit") and "commands:\n  COMMAND\n    train " in out
+    assert "stancekit predict --model" in out  # examples
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-m", "stancekit", "--version"], capture_output=True,
+                         text=True, env=env)
+    assert run.returncode == 0 and run.stdout == f"stancekit {__version__}\n"
+
+
+def test_debug_is_accepted_after_the_subcommand(tmp_path: Path) -> None:
+    from stancekit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="config file not found"):
+        main(["train", "--config", str(tmp_path / "x.yaml"), "--debug"])
+    with pytest.raises(ConfigError, match="config file not found"):
+        main(["--debug", "train", "--config", str(tmp_path / "x.yaml")])
+
+
+def test_one_input_flag_with_the_old_name_hidden(cli_model: Path, tmp_path: Path, capsys,
+                                                 synthetic_pairs, write_pairs) -> None:
+    data = write_pairs(tmp_path / "held.jsonl", synthetic_pairs(20, seed=5))
+    for flag in ("--input", "--data"):
+        assert main(["evaluate", "--model", str(cli_model), flag, str(data), "--output",
+                     str(tmp_path / flag.strip("-")), "--bootstrap", "0"]) == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    help_text = capsys.readouterr().out
+    assert "--input FILE" in help_text and "--data" not in help_text
+
+
+def test_train_refuses_to_replace_a_model_without_overwrite(cli_model: Path, cli_error) -> None:
+    before = (cli_model / "model.safetensors").read_bytes()
+    assert cli_error(["train", "data.corpus=files", "data.train=/nowhere.jsonl",
+                      f"train.output_dir={cli_model}"]) == (
+        f"error: {cli_model}: a model directory is already there; pass --overwrite (Python: "
+        "train(..., overwrite=True)) to replace it, or choose another train.output_dir")
+    assert (cli_model / "model.safetensors").read_bytes() == before
+
+
+def test_relative_data_paths_survive_a_change_of_directory(
+        tiny_encoder: str, tmp_path: Path, monkeypatch, capfd, synthetic_pairs,
+        write_pairs) -> None:
+    """Data paths are stored absolute, so `evaluate` from elsewhere finds the train split
+    (its baselines); training prints no transformers LOAD REPORT or mean_resizing notice."""
+    work = tmp_path / "project"
+    work.mkdir()
+    write_pairs(work / "train.jsonl", synthetic_pairs(30))
+    write_pairs(work / "dev.jsonl", synthetic_pairs(12, seed=1))
+    write_pairs(work / "test.jsonl", synthetic_pairs(12, seed=2))
+    monkeypatch.chdir(work)
+    assert main(["train", "data.corpus=files", "data.train=train.jsonl", "data.dev=dev.jsonl",
+                 "data.test=test.jsonl", f"model.name_or_path={tiny_encoder}",
+                 "train.output_dir=model", "train.max_steps=2", "encoding.max_length=32",
+                 "--no-eval"]) == 0
+    err = capfd.readouterr().err
+    assert "LOAD REPORT" not in err and "mean_resizing" not in err and "Loading weights" not in err
+    config = json.loads((work / "model" / "stancekit.json").read_text())["config"]
+    assert config["data"]["train"] == str(work / "train.jsonl")
+    monkeypatch.chdir(tmp_path)
+    assert main(["evaluate", "--model", "project/model", "--bootstrap", "0"]) == 0
+    assert "| tfidf_lr |" in capfd.readouterr().out
+
+
+def test_only_the_stancekit_logger_is_configured(capsys) -> None:
+    import logging
+
+    from stancekit.cli import setup_logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    setup_logging()
+    setup_logging()  # again: still one handler
+    assert root.handlers == handlers and root.level == level
+    assert sum(type(h).__name__ == "_Stderr" for h in logging.getLogger("stancekit").handlers) == 1
+    logging.getLogger("matplotlib.font_manager").info("generated new fontManager")
+    logging.getLogger("stancekit.training").info("training in bf16")
+    err = capsys.readouterr().err
+    assert "training in bf16" in err and "fontManager" not in err
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def test_predict_and_evaluate_follow_the_column_and_label_hints(cli_model: Path, tmp_path: Path,
+                                                                capsys, cli_error) -> None:
+    rows = [{"uid": f"u{i}", "source": actor, "target": "the deal", "sentence": text,
+             "stance": gold, "outlet": "wire"}
+            for i, (actor, text, gold) in enumerate([
+                ("Iran", "Iran backed the deal, the ministry said.", "FAVOR"),
+                ("Egypt", "Egypt condemned the deal, the ministry said.", "AGAINST"),
+                ("Kenya", "Kenya noted the deal, the ministry said.", "NONE")] * 4)]
+    src = tmp_path / "mine.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    base = ["predict", "--model", str(cli_model), "--input", str(src), "--output", str(out)]
+    assert cli_error([*base, "--articles"]).startswith(f"error: {src}:1")  # no 'actor': articles
+    hint = cli_error([*base, "--columns", "actor=source"])
+    assert hint == (f"error: {src}:1 field 'text': expected the column 'text', but only "
+                    "['outlet', 'sentence', 'source', 'stance', 'target', 'uid'] were found "
+                    "(map it with --columns text=COLUMN)")
+    assert main([*base, "--columns", "actor=source,text=sentence", "--columns", "id=uid",
+                 "--keep-columns"]) == 0
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in got] == [r["uid"] for r in rows]
+    assert set(got[0]) == {"uid", "source", "target", "sentence", "stance", "outlet", "id",
+                           "label", "probs"}
+    assert got[0]["outlet"] == "wire" and got[0]["stance"] == "FAVOR"
+    ev = ["evaluate", "--model", str(cli_model), "--input", str(src), "--columns",
+          "actor=source,text=sentence,id=uid,label=stance", "--output", str(tmp_path / "ev"),
+          "--bootstrap", "0"]
+    assert cli_error(ev).endswith("field 'stance': unknown label 'FAVOR'; the label scheme "
+                                  "'stancekit' knows ['condemn', 'neutral', 'support'] (stancekit "
+                                  "labels: ['support', 'neutral', 'condemn']; choose another "
+                                  "scheme with --label-scheme NAME)")
+    assert main([*ev, "--label-scheme", "favor_against"]) == 0
+    assert main([*ev, "--label-scheme", "FAVOR=support,NONE=neutral,AGAINST=condemn"]) == 0
+    assert "### mine" in capsys.readouterr().out
+    assert cli_error([*base, "--columns", "txt=sentence", "--overwrite"]) == (
+        "error: --columns: unknown field 'txt'; the fields that can be mapped are ['id', "
+        "'actor', 'target', 'text', 'label', 'doc_id']")
+
+
+def test_keep_columns_renames_clashing_input_columns(cli_model: Path, tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("id,actor,target,text,label,probs\n"
+                   "a,Iran,the deal,Iran backed the deal.,support,0.3\n", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    assert main(["predict", "--model", str(cli_model), "--input", str(src), "--output", str(out),
+                 "--keep-columns"]) == 0
+    row = json.loads(out.read_text())
+    assert list(row) == ["actor", "target", "text", "input_label", "input_probs", "id", "label",
+                         "probs"]
+    assert row["input_label"] == "support" and row["input_probs"] == "0.3"
+    assert set(row["probs"]) == {"support", "neutral", "condemn"}

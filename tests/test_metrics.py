@@ -64,3 +64,12 @@ def test_paired_bootstrap_tells_a_real_difference_from_none(noisy) -> None:
     assert same["f1_macro"] == {"diff": 0.0, "ci": [0.0, 0.0], "p_value": 1.0}
     close = paired_bootstrap(y, good, noisy(y, 0.22, seed=3))["f1_macro"]
     assert close["ci"][0] < 0 < close["ci"][1]
+
+
+def test_p_values_are_never_written_as_zero() -> None:
+    from stancekit.metrics import format_p
+
+    assert format_p(0.0, 1000) == "p < 0.002"  # two-sided: 2 / 1000 is the smallest it can show
+    assert format_p(0.0, 100_000) == "p < 0.001"
+    assert format_p(0.0) == "p < 0.001"
+    assert format_p(0.0426, 1000) == "p = 0.043"

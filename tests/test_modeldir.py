@@ -49,6 +49,12 @@ def _mutate_model(model_dir: Path, tmp_path: Path, how: str) -> Path:
     elif how == "weights-truncated":
         data = (path / "model.safetensors").read_bytes()
         (path / "model.safetensors").write_bytes(data[: len(data) // 2])
+    elif how == "weights-missing-tensor":  # transformers would fill it at random, and only say so
+        from safetensors.torch import load_file, save_file
+
+        tensors = load_file(path / "model.safetensors")
+        del tensors["classifier.weight"]
+        save_file(tensors, path / "model.safetensors", metadata={"format": "pt"})
     elif how == "pickle-weights":
         (path / "model.safetensors").rename(path / "pytorch_model.bin")
     elif how == "remote-code":
@@ -85,6 +91,8 @@ MODEL_DIRS = [
     pytest.param("weights-garbage", ": cannot load the model (Error while deserializing header",
                  id="weights-garbage"),
     pytest.param("weights-truncated", ": cannot load the model (", id="weights-truncated"),
+    pytest.param("weights-missing-tensor", "model.safetensors: weights missing or of the wrong "
+                 "shape for ['classifier.weight']", id="weights-missing-a-tensor"),
     pytest.param("pickle-weights", ": not a complete stancekit model directory; missing "
                  "['model.safetensors']", id="weights-pickle-only"),
     pytest.param("remote-code", "config.json: the model asks to run its own Python code",

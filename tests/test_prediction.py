@@ -59,3 +59,88 @@ def test_python_api_inputs(random_model: Path, good_row: dict) -> None:
         StancePair(id="1", actor="Iran", target="the deal", text="short", actor_spans=((0, 9),))
     assert (info.value.field, info.value.reason) == ("actor_spans", "span (0, 9) is outside the "
                                                      "text (length 5)")
+
+
+# --------------------------------------------------------------------------- tables in, tables out
+
+
+@pytest.fixture
+def frame():
+    import pandas as pd
+
+    return pd.DataFrame({"actor": ["Iran", "Egypt", "Kenya"], "target": ["the deal"] * 3,
+                         "sentence": ["Iran backed the deal.", "Egypt rejected the deal.",
+                                      "Kenya noted the deal."],
+                         "label": ["FAVOR", "AGAINST", "NONE"], "source": ["a", "b", "c"]},
+                        index=["r1", "r2", "r3"])
+
+
+def test_predict_a_dataframe_gives_a_dataframe(random_model: Path, frame) -> None:
+    import pandas as pd
+
+    clf = StanceClassifier.from_pretrained(random_model, backend="torch")
+    out = clf.predict(frame, columns={"text": "sentence"}, label_scheme="favor_against")
+    assert isinstance(out, pd.DataFrame) and list(out.index) == ["r1", "r2", "r3"]
+    assert list(out.columns) == [*frame.columns, "pred_label", "prob_support", "prob_neutral",
+                                 "prob_condemn"]
+    assert list(out["label"]) == ["FAVOR", "AGAINST", "NONE"]  # the gold column is left alone
+    pairs = [StancePair(id=str(i), actor=a, target=t, text=x) for i, (a, t, x) in
+             enumerate(zip(frame["actor"], frame["target"], frame["sentence"]))]
+    expected = clf.predict(pairs)
+    assert list(out["pred_label"]) == [p.label for p in expected]
+    assert list(out["prob_condemn"]) == [p.probs["condemn"] for p in expected]
+    np.testing.assert_allclose(
+        clf.predict_proba(frame, columns={"text": "sentence"}, label_scheme="favor_against"),
+        clf.predict_proba(pairs))
+    again = clf.predict(out, columns={"text": "sentence"}, label_scheme="favor_against",
+                        abstain_below=0.99)  # predicting its own output replaces the columns
+    assert list(again.columns) == [*out.columns, "abstained"] and again["abstained"].all()
+
+
+def test_predict_a_dataset_gives_a_dataset(random_model: Path, frame) -> None:
+    import datasets
+
+    clf = StanceClassifier.from_pretrained(random_model, backend="torch")
+    ds = datasets.Dataset.from_pandas(frame.rename(columns={"sentence": "text"}),
+                                      preserve_index=False)
+    out = clf.predict(ds, label_scheme="favor_against")
+    assert isinstance(out, datasets.Dataset) and len(out) == 3
+    assert out.column_names == [*ds.column_names, "pred_label", "prob_support", "prob_neutral",
+                                "prob_condemn"]
+    np.testing.assert_allclose([[r[f"prob_{lab}"] for lab in ("support", "neutral", "condemn")]
+                                for r in out],
+                               clf.predict_proba(ds, label_scheme="favor_against"), atol=1e-6)
+    assert [p.label for p in clf.predict(list(ds), label_scheme="favor_against")] == \
+        out["pred_label"]
+
+
+@pytest.mark.parametrize("change, message", [
+    pytest.param({"sentence": ["x", float("nan"), "y"]},
+                 "field 'sentence': DataFrame row 1 (index 'r2'): expected a non-empty value, "
+                 "found NaN", id="nan-text"),
+    pytest.param({"actor": ["Iran", "Egypt", 7]},
+                 "field 'actor': DataFrame row 2 (index 'r3'): expected a string, found int 7",
+                 id="number-as-actor"),
+    pytest.param({"label": ["FAVOR", "AGAINST", "maybe"]},
+                 "field 'label': DataFrame row 2 (index 'r3'): unknown label 'maybe'; the label "
+                 "scheme 'favor_against' knows", id="unknown-label"),
+])
+def test_bad_dataframe_rows_name_the_row_and_field(random_model: Path, frame, change: dict,
+                                                   message: str) -> None:
+    clf = StanceClassifier.from_pretrained(random_model, backend="torch")
+    with pytest.raises(DataError) as info:
+        clf.predict(frame.assign(**change), columns={"text": "sentence"},
+                    label_scheme="favor_against")
+    assert str(info.value).startswith(message), str(info.value)
+
+
+def test_unmapped_dataframe_column_says_how_to_map_it(random_model: Path, frame) -> None:
+    clf = StanceClassifier.from_pretrained(random_model, backend="torch")
+    with pytest.raises(DataError) as info:
+        clf.predict(frame.reset_index(drop=True), label_scheme="favor_against")
+    assert str(info.value) == (
+        "field 'text': DataFrame row 0: expected the column 'text', but only ['actor', 'label', "
+        "'sentence', 'source', 'target'] were found (map it with columns={'text': 'COLUMN'})")
+    with pytest.raises(DataError, match=r"^expected a list of StancePair or dicts, a pandas "
+                                        r"DataFrame or a datasets Dataset, found str$"):
+        clf.predict_proba("Iran backed the deal.")

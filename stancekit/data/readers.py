@@ -32,6 +32,13 @@ CSV_FIELD_LIMIT = 64 * MAX_TEXT_CHARS
 # JSON may spell half a surrogate pair as "\ud800": Python reads it into a str that cannot
 # be written as UTF-8 later (outputs, rejects file), so such a line is refused as it is read
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+# how a user maps a column or names a label scheme, where the data came from: a config
+# (``stancekit train``), the command line (``predict``/``evaluate``) or Python
+HINTS = {
+    "config": ("data.columns={{{field}: COLUMN}}", "data.label_scheme=NAME"),
+    "cli": ("--columns {field}=COLUMN", "--label-scheme NAME"),
+    "python": ("columns={{'{field}': 'COLUMN'}}", "label_scheme='NAME'"),
+}
 
 
 def detect_format(path: str | Path) -> str:
@@ -225,6 +232,9 @@ class PairReader:
         on_error: ``"raise"`` (default) stops at the first bad row; ``"reject"`` writes it
             to ``rejects_path`` with the reason and goes on.
         rejects_path: Where rejected rows go (JSON Lines), required with ``on_error="reject"``.
+        hints: How error messages tell the user to map a column or choose a label scheme:
+            ``"python"`` (``columns={...}``), ``"config"`` (``data.columns``) or ``"cli"``
+            (``--columns``).
 
     Example:
         >>> reader = PairReader(columns={"text": "sentence"}, require_label=True)
@@ -237,8 +247,11 @@ class PairReader:
     on_error: str = "raise"
     rejects_path: str | Path | None = None
     counts: dict[str, int] = field(default_factory=lambda: {"read": 0, "rejected": 0})
+    hints: str = "python"
 
     def __post_init__(self) -> None:
+        if self.hints not in HINTS:
+            raise ConfigError(f"hints: expected one of {sorted(HINTS)}, found {self.hints!r}")
         if self.on_error not in ("raise", "reject"):
             raise ConfigError(f"on_error: expected 'raise' or 'reject', found {self.on_error!r}")
         if self.on_error == "reject" and self.rejects_path is None:
@@ -258,11 +271,17 @@ class PairReader:
 
     def iter(self, path: str | Path) -> Iterator[StancePair]:
         """Yield valid pairs; bad rows raise or go to the rejects file."""
-        return read_valid(
-            path, self.convert, counts=self.counts,
-            rejects_path=self.rejects_path if self.on_error == "reject" else None,
-            id_field=self._col("id"),
-            duplicate=lambda i: f"duplicate id {i!r}; ids must be unique in a file")
+        return (pair for pair, _ in self.iter_rows(path))
+
+    def iter_rows(self, path: str | Path) -> Iterator[tuple[StancePair, dict[str, Any]]]:
+        """Like `iter`, with each pair's raw row beside it (``predict --keep-columns``)."""
+        for kept in read_valid(
+                path, lambda row, **where: _Kept(self.convert(row, **where), row),
+                counts=self.counts,
+                rejects_path=self.rejects_path if self.on_error == "reject" else None,
+                id_field=self._col("id"),
+                duplicate=lambda i: f"duplicate id {i!r}; ids must be unique in a file"):
+            yield kept.pair, kept.row
 
     def _col(self, name: str) -> str:
         return self.columns.get(name, name)
@@ -278,8 +297,9 @@ class PairReader:
             col = self._col(name)
             if col not in row:
                 return_cols = sorted(map(str, row))
-                raise fail(f"expected the column {col!r}, but only {return_cols} were found"
-                           + (f" (map it with columns.{name}=...)"), name)
+                how = HINTS[self.hints][0].format(field=name)
+                raise fail(f"expected the column {col!r}, but only {return_cols} were found "
+                           f"(map it with {how})", name)
             value = row[col]
             if _missing(value):
                 raise fail(f"expected a non-empty value, found {_describe_missing(value)}", name)
@@ -306,7 +326,8 @@ class PairReader:
                 values["label"] = self.label_scheme(raw_label)
             except KeyError:
                 raise fail(f"unknown label {raw_label!r}; the label scheme {self.label_scheme.name!r}"
-                           f" knows {self.label_scheme.known()} (stancekit labels: {list(LABELS)})",
+                           f" knows {self.label_scheme.known()} (stancekit labels: {list(LABELS)}; "
+                           f"choose another scheme with {HINTS[self.hints][1]})",
                            "label") from None
         doc = row.get(self._col("doc_id"))
         values["doc_id"] = None if _missing(doc) else str(doc)
@@ -317,6 +338,16 @@ class PairReader:
         except DataError as err:
             raise DataError(err.reason, path=path, line=line, field=self._col(err.field or "")) \
                 from None
+
+
+@dataclass(frozen=True)
+class _Kept:
+    pair: StancePair
+    row: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return self.pair.id
 
 
 def read_valid(path: str | Path, convert: Callable[..., Any], *, counts: dict[str, int],

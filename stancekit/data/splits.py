@@ -46,7 +46,7 @@ def _load(cfg: DataConfig) -> dict[str, list[StancePair]]:
         from .readers import PairReader
 
         reader = PairReader(columns=cfg.columns, label_scheme=LabelScheme(cfg.label_scheme),
-                            require_label=True)
+                            require_label=True, hints="config")
         return {name: reader.read(path) for name, path in
                 (("train", cfg.train), ("dev", cfg.dev), ("test", cfg.test)) if path}
     from . import public

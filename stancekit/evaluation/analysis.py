@@ -124,7 +124,8 @@ def analyze(model: Any, splits: dict[str, Sequence[StancePair]], *,
             for metric, c in comparisons[key].items():
                 metrics[key].update({f"{name}_{metric}_diff": c["diff"],
                                      f"{name}_{metric}_diff_ci": c["ci"],
-                                     f"{name}_{metric}_diff_p": c["p_value"]})
+                                     f"{name}_{metric}_diff_p": c["p_value"],
+                                     f"{name}_diff_resamples": n_resamples})
         y_true, probs = evaluator.y_true, evaluator.probs
         curve = risk_coverage(probs, y_true)
         abstention: dict[str, Any] = {

@@ -26,6 +26,7 @@ from ..data.public import TWO_WAY
 from ..data.splits import load_splits
 from ..errors import StanceKitError, UsageError
 from ..labels import LABELS
+from ..metrics import format_p
 from ..prediction import StanceClassifier
 from ..training import train
 from .analysis import MODEL, analyze
@@ -135,7 +136,7 @@ def run_corpus(name: str, overrides: Sequence[str] = (), *, retrain: bool = Fals
         logger.info("%s was trained with a different config (%s); retraining", out, stale)
     if retrain or stale or not (out / "stancekit.json").is_file():
         logger.info("training %s -> %s", name, out)
-        train(config, splits)
+        train(config, splits, overwrite=True)
     clf = StanceClassifier.from_pretrained(out)
     eval_splits = [s for s in spec["splits"] if s in splits] or \
         [s for s in splits if s not in ("train", "dev")]
@@ -184,10 +185,8 @@ def _versus(paired: dict[str, Any] | None, n_resamples: int | None) -> str:
     """``+0.057 [+0.031, +0.083], p = 0.004``: the paired difference on the headline metric."""
     if not paired:
         return "n/a"
-    p = paired["p_value"]
     # the smallest two-sided p-value the resamples can show is 2 / n
-    shown = f"p < {2 / n_resamples:.3f}" if p == 0 and n_resamples else f"p = {p:.3f}"
-    return f"{_score(paired['diff'], paired['ci'], '+')}, {shown}"
+    return f"{_score(paired['diff'], paired['ci'], '+')}, {format_p(paired['p_value'], n_resamples)}"
 
 
 def to_markdown(results: list[dict]) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..fileio import jsonable, writing
 from ..labels import LABELS
+from ..metrics import format_p
 from .analysis import MODEL, SplitAnalysis
 from .slices import ERROR_FIELDS
 
@@ -34,8 +35,8 @@ def summary_markdown(results: dict[str, dict[str, dict[str, Any]]]) -> str:
             diff = ""
             if f"{split}_f1_macro_diff" in m:
                 lo, hi = m[f"{split}_f1_macro_diff_ci"]
-                diff = (f"{m[f'{split}_f1_macro_diff']:+.4f} [{lo:+.3f}, {hi:+.3f}], "
-                        f"p={m[f'{split}_f1_macro_diff_p']:.3f}")
+                p = format_p(m[f"{split}_f1_macro_diff_p"], m.get(f"{split}_diff_resamples"))
+                diff = f"{m[f'{split}_f1_macro_diff']:+.4f} [{lo:+.3f}, {hi:+.3f}], {p}"
             lines.append(f"| {system} | {g('f1_macro')} | {g('f_avg')} | "
                          f"{m[f'{split}_accuracy']:.4f} | {g('f1_support')} | {g('f1_neutral')} | "
                          f"{g('f1_condemn')} | {m[f'{split}_n']} | {diff} |")

@@ -4,6 +4,7 @@ the risk-coverage curve, slice tables and error examples."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -11,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..fileio import partial_path, writing
+from ..fileio import jsonable, partial_path, replacing, writing
 from ..labels import LABELS
+from ..metrics import format_p
 from . import pages
 
 if TYPE_CHECKING:
@@ -88,6 +90,22 @@ def risk_coverage_figure(curve: Sequence[Mapping[str, float]], abstention: Mappi
 
 
 # -- evaluation report ---------------------------------------------------------------------------
+def _verdict(m: Mapping[str, Any], name: str) -> str:
+    """The paired comparison's cell: the difference, its interval and p-value, and what it
+    means — a significant loss shown as loudly as a win, in its own colour."""
+    lo, hi = m[f"{name}_f1_macro_diff_ci"]
+    p = format_p(m[f"{name}_f1_macro_diff_p"], m.get(f"{name}_diff_resamples"))
+    if lo > 0:
+        verdict, cls = "▲ stancekit better: the interval excludes 0", "yes"
+    elif hi < 0:
+        verdict, cls = "▼ stancekit worse: the interval excludes 0", "worse"
+    else:
+        verdict, cls = "no clear difference: the interval includes 0", "no"
+    return (f'<div class="{cls}-box">{m[f"{name}_f1_macro_diff"]:+.3f} <span class="ci">'
+            f"[{lo:+.3f}, {hi:+.3f}], {pages.e(p)}</span><br>"
+            f'<span class="{cls}">{verdict}</span></div>')
+
+
 def _headline(a: SplitAnalysis) -> str:
     name, model = a.name, a.metrics["stancekit"]
     header = ["system", "macro-F1", "F_avg", "accuracy", *(f"F1 {lab}" for lab in LABELS), "n",
@@ -97,12 +115,7 @@ def _headline(a: SplitAnalysis) -> str:
         g = lambda k, m=m: pages.with_ci(m, f"{name}_{k}")  # noqa: E731
         diff = ""
         if f"{name}_f1_macro_diff" in m:
-            lo, hi = m[f"{name}_f1_macro_diff_ci"]
-            real = lo > 0 or hi < 0
-            verdict = ('<span class="yes">real: the interval excludes 0</span>' if real else
-                       '<span class="no">not distinguishable from 0</span>')
-            diff = (f"{m[f'{name}_f1_macro_diff']:+.3f} <span class=\"ci\">[{lo:+.3f}, {hi:+.3f}]"
-                    f" p={m[f'{name}_f1_macro_diff_p']:.3f}</span><br>{verdict}")
+            diff = _verdict(m, name)
         rows.append([pages.e(system), g("f1_macro"), g("f_avg"), pages.num(m[f"{name}_accuracy"]),
                      *(g(f"f1_{lab}") for lab in LABELS), pages.num(m[f"{name}_n"]), diff])
         classes.append("model" if system == "stancekit" else "")
@@ -163,12 +176,12 @@ def _headline(a: SplitAnalysis) -> str:
             f'<div class="figs">{reliability}{curve}</div>')
 
 
-def _slices(a: SplitAnalysis) -> str:
+def _slices(a: SplitAnalysis, analysis_path: str) -> str:
     overall = a.metrics["stancekit"][f"{a.name}_f1_macro"]
     parts = [f"<p class=\"note\">Macro-F1 of a slice averages over the classes present in it. "
              f"Shaded rows (5+ pairs) are more than 0.10 below the overall macro-F1 "
              f"({overall:.3f}). Up to {MAX_SLICE_ROWS} largest slices shown; all are in "
-             f"analysis.json.</p>"]
+             f"<code>{pages.e(analysis_path)}</code> (key <code>slices</code>).</p>"]
     titles = {"target": "per target", "actor": "per actor", "corpus": "per source corpus",
               "length": "per text length"}
     for kind, rows in a.slices.items():
@@ -207,8 +220,10 @@ def _errors(a: SplitAnalysis) -> str:
 
 def evaluation_html(analyses: Mapping[str, SplitAnalysis], *,
                     model_meta: Mapping[str, Any] | None = None, model_path: str | None = None,
-                    title: str = "stancekit evaluation") -> str:
-    """The evaluation report as one HTML string."""
+                    title: str = "stancekit evaluation",
+                    analysis_path: str = "analysis.json") -> str:
+    """The evaluation report as one HTML string; ``analysis_path`` is where the page says
+    the full ``analysis.json`` is."""
     meta = model_meta or {}
     bits = [f"model <code>{pages.e(model_path)}</code>" if model_path else "",
             f"encoder <code>{pages.e(meta.get('encoder'))}</code>" if meta.get("encoder") else "",
@@ -221,7 +236,7 @@ def evaluation_html(analyses: Mapping[str, SplitAnalysis], *,
         body.append(f'<h2 id="split-{pages.e(name)}">Split: {pages.e(name)} '
                     f'<span class="muted">({len(a.pairs)} pairs)</span></h2>')
         body.append(_headline(a))
-        body.append(f"<h3>Slices</h3>{_slices(a)}")
+        body.append(f"<h3>Slices</h3>{_slices(a, analysis_path)}")
         body.append(f"<h3>Errors</h3>{_errors(a)}")
     return pages.page(title, " · ".join(b for b in bits if b), "".join(body))
 
@@ -236,8 +251,12 @@ def report_files(out_dir: str | Path, split_names: Iterable[str]) -> list[Path]:
 def write_evaluation_report(analyses: Mapping[str, SplitAnalysis], out_dir: str | Path, *,
                             model_meta: Mapping[str, Any] | None = None,
                             model_path: str | None = None,
-                            title: str = "stancekit evaluation") -> Path:
+                            title: str = "stancekit evaluation",
+                            analysis_path: str | Path | None = None) -> Path:
     """Write ``out_dir/index.html`` (plus each split's ``errors_<split>.csv``); returns the page.
+
+    ``analysis_path`` is the ``analysis.json`` already written (`write_analysis`) that the page
+    points to for everything it leaves out; without one it is written beside the page.
 
     Example:
         >>> from stancekit.evaluation import analyze  # doctest: +SKIP
@@ -250,5 +269,11 @@ def write_evaluation_report(analyses: Mapping[str, SplitAnalysis], out_dir: str 
         out.mkdir(parents=True, exist_ok=True)
     for name, a in analyses.items():
         write_errors_csv(a.errors, out / f"errors_{name}.csv")
+    if analysis_path is None:
+        analysis_path = out / "analysis.json"
+        with replacing(analysis_path) as tmp:
+            tmp.write_text(json.dumps(jsonable({n: a.to_dict() for n, a in analyses.items()}),
+                                      indent=2), encoding="utf-8")
     return pages.write(out, evaluation_html(analyses, model_meta=model_meta, model_path=model_path,
-                                       title=title))
+                                            title=title,
+                                            analysis_path=str(Path(analysis_path).resolve())))

@@ -34,7 +34,30 @@ th { background: #f1f3f7; } td.l, th.l { text-align: left; }
 td.text, th.text { text-align: left; max-width: 520px; font-size: 12.5px; }
 tr.model td { font-weight: 600; background: #f6f9ff; } tr.weak td { background: #fff3f0; }
 .ci { color: #5b6475; font-size: 11.5px; white-space: nowrap; }
-.yes { color: #116b2f; font-weight: 600; } .no { color: #8a5a00; font-weight: 600; }
+.yes { color: #116b2f; font-weight: 600; } .no { color: #5b6475; font-weight: 600; }
+.worse { color: #b3261e; font-weight: 600; }
+.yes-box, .worse-box, .no-box { padding: 2px 6px; border-left: 4px solid transparent; }
+.yes-box { background: #e9f5ed; border-left-color: #1e8e3e; }
+.worse-box { background: #fdeceb; border-left-color: #c5221f; }
+.heatwrap { overflow-x: auto; margin: 8px 0 14px; }
+table.heat { margin: 0; font-size: 11.5px; }
+table.heat td { text-align: center; min-width: 34px; padding: 4px 4px; white-space: nowrap;
+                border: 1px solid #ffffff; font-variant-numeric: tabular-nums;
+                box-shadow: inset 0 0 0 1px rgba(29, 35, 48, 0.12); }
+table.heat td.none { box-shadow: none; }
+table.heat th.l { font-weight: 500; background: #f6f7f9; white-space: normal;
+                  min-width: 150px; max-width: 240px; border: 1px solid #ffffff; }
+table.heat th.corner { vertical-align: bottom; color: #5b6475; font-size: 11.5px; }
+table.heat th.rot { vertical-align: bottom; padding: 6px 2px; background: #f6f7f9;
+                    border: 1px solid #ffffff; }
+table.heat th.rot > div { writing-mode: vertical-rl; transform: rotate(180deg);
+                          max-height: 210px; font-weight: 500; text-align: left; margin: 0 auto; }
+td.none, .swatch.none { background: repeating-linear-gradient(45deg, #ffffff 0 5px,
+                         #dfe3ea 5px 6px); }
+.legend { display: flex; align-items: center; gap: 8px; font-size: 12.5px; color: #5b6475; }
+.legend .ramp { display: inline-block; width: 220px; height: 14px; border: 1px solid #d8dde6; }
+.legend .swatch { display: inline-block; width: 22px; height: 14px; margin-left: 18px;
+                  border: 1px solid #d8dde6; }
 .figs { display: flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; }
 .figs > div { max-width: 560px; }
 figure { margin: 0; } figure img { max-width: 100%; border: 1px solid #e3e6ec; }

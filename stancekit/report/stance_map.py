@@ -1,6 +1,7 @@
 """The stance map (`stancekit report`), drawn from article-level predictions (`stancekit predict
---actors` output) or a stance table: the actor x target heat map, and stance over time where
-the rows have dates."""
+--actors` output) or a stance table: the actor x target heat map, stance over time where the
+rows have dates, and the table with shares, articles and evidence. The heat maps are HTML
+tables (full names, counts in the cells, details on hover), so the page needs no script."""
 
 from __future__ import annotations
 
@@ -8,16 +9,13 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..errors import DataError
 from ..labels import LABELS
 from . import pages
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 MAX_ACTORS, MAX_TARGETS, MAX_SERIES = 30, 20, 20
 STANCE_CMAP = "RdBu"  # red = condemn (-1), blue = support (+1): readable with red-green blindness
@@ -69,9 +67,79 @@ def _net(row: Mapping[str, Any]) -> float:
     return (int(row["n_support"]) - int(row["n_condemn"])) / max(1, int(row["n"]))
 
 
-def stance_heatmap_figure(table: Sequence[Mapping[str, Any]]) -> tuple[Figure, str]:
-    """Actors (rows) x targets (columns), coloured by net stance (share support minus share
-    condemn), annotated with the majority stance and count; the most frequent ones only."""
+def stance_colour(net: float) -> tuple[str, str]:
+    """Background and text colour of a cell of net stance ``net`` in [-1, 1]."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    return (to_hex(colormaps[STANCE_CMAP]((net + 1) / 2)),
+            "#ffffff" if abs(net) > 0.6 else "#1d2330")
+
+
+def _evidence(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per (actor, target) of article-level rows: the article ids, and the quote that speaks
+    most clearly for the majority stance (its highest probability) with its article."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    for r in rows:
+        c = counts.setdefault((r["actor"], r["target"]), dict.fromkeys(LABELS, 0))
+        c[r["label"]] += 1
+    for r in rows:
+        key = (r["actor"], r["target"])
+        entry = found.setdefault(key, {"docs": [], "quote": None, "doc": None, "p": -1.0})
+        if r.get("doc_id") is not None and str(r["doc_id"]) not in entry["docs"]:
+            entry["docs"].append(str(r["doc_id"]))
+        majority = max(LABELS, key=lambda lab: (counts[key][lab], lab == "neutral"))
+        p = float((r.get("probs") or {}).get(r["label"], 0.0))
+        if r["label"] == majority and r.get("evidence") and p > entry["p"]:
+            entry.update(quote=" ".join(str(r["evidence"]).split()), doc=r.get("doc_id"), p=p)
+    return found
+
+
+def _breakdown(r: Mapping[str, Any]) -> str:
+    n = max(1, int(r["n"]))
+    return ", ".join(f"{lab} {int(r[f'n_{lab}'])} ({int(r[f'n_{lab}']) / n:.0%})"
+                     for lab in LABELS)
+
+
+def heat_table(row_names: Sequence[str], col_names: Sequence[str],
+               cells: Mapping[tuple[int, int], Mapping[str, Any]], *, corner: str) -> str:
+    """A heat map as an HTML table: each cell coloured by net stance alone, holding its
+    support · neutral · condemn counts, with the details (shares, articles, evidence) on hover;
+    a cell without any stance is hatched, never the colour of a balanced one."""
+    head = "".join(f'<th class="rot" title="{pages.e(c)}"><div>{pages.e(c)}</div></th>'
+                   for c in col_names)
+    body = []
+    for i, name in enumerate(row_names):
+        tds = []
+        for j in range(len(col_names)):
+            cell = cells.get((i, j))
+            if cell is None:
+                tds.append(f'<td class="none" title="{pages.e(name)} → {pages.e(col_names[j])}: '
+                           'no stance found"></td>')
+                continue
+            bg, fg = stance_colour(_net(cell))
+            counts = "·".join(str(int(cell[f"n_{lab}"])) for lab in LABELS)
+            tip = (f"{name} → {col_names[j]}: {_breakdown(cell)}; net {_net(cell):+.2f}"
+                   + cell.get("tip", ""))
+            tds.append(f'<td style="background:{bg};color:{fg}" title="{pages.e(tip)}">'
+                       f"{counts}</td>")
+        body.append(f'<tr><th class="l">{pages.e(name)}</th>{"".join(tds)}</tr>')
+    return (f'<div class="heatwrap"><table class="heat"><thead><tr><th class="l corner">'
+            f'{pages.e(corner)}</th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+            "</div>")
+
+
+def legend() -> str:
+    stops = ", ".join(stance_colour(x)[0] for x in np.linspace(-1, 1, 9))
+    return (f'<div class="legend"><span>condemn −1</span><span class="ramp" '
+            f'style="background: linear-gradient(to right, {stops})"></span><span>+1 support'
+            '</span><span class="swatch none"></span><span>no stance found</span></div>')
+
+
+def stance_map_html(table: Sequence[Mapping[str, Any]],
+                    evidence: Mapping[tuple[str, str], Mapping[str, Any]]) -> tuple[str, str]:
+    """The actor x target heat map (the most frequent ones) and a note on what was left out."""
     by_actor: dict[str, int] = {}
     by_target: dict[str, int] = {}
     for r in table:
@@ -79,40 +147,26 @@ def stance_heatmap_figure(table: Sequence[Mapping[str, Any]]) -> tuple[Figure, s
         by_target[r["target"]] = by_target.get(r["target"], 0) + int(r["n"])
     actors = sorted(by_actor, key=lambda a: (-by_actor[a], a))[:MAX_ACTORS]
     targets = sorted(by_target, key=lambda t: (-by_target[t], t))[:MAX_TARGETS]
-    grid = np.full((len(actors), len(targets)), np.nan)
-    notes: dict[tuple[int, int], str] = {}
+    cells = {}
     for r in table:
         if r["actor"] in actors and r["target"] in targets:
-            i, j = actors.index(r["actor"]), targets.index(r["target"])
-            grid[i, j] = _net(r)
-            top = max(LABELS, key=lambda lab: (int(r[f"n_{lab}"]), lab == "neutral"))
-            # a wide map has no room for words: the count of the majority stance only
-            notes[(i, j)] = (f"{top}\n{int(r[f'n_{top}'])}/{int(r['n'])}" if len(targets) <= 8
-                             else f"{int(r[f'n_{top}'])}/{int(r['n'])}")
-    fig = pages.figure(min(pages.PAGE_INCHES, max(5.0, 0.95 * len(targets) + 3.0)),
-                  max(3.0, 0.36 * len(actors) + 1.8))
-    ax = fig.add_subplot()
-    image = ax.imshow(np.ma.masked_invalid(grid), cmap=STANCE_CMAP, vmin=-1, vmax=1, aspect="auto")
-    ax.set_facecolor("#eef0f4")
-    for (i, j), text in notes.items():
-        ax.text(j, i, text, ha="center", va="center", fontsize=7.5 if len(targets) <= 8 else 6.5,
-                color="white" if abs(grid[i, j]) > 0.6 else "#1d2330")
-    ax.set_xticks(range(len(targets)), [_short(t) for t in targets], rotation=35, ha="right",
-                  fontsize=8.5)
-    ax.set_yticks(range(len(actors)), [_short(a) for a in actors], fontsize=8.5)
-    ax.set_xlabel("target")
-    ax.set_ylabel("actor")
-    bar = fig.colorbar(image, ax=ax, shrink=0.8)
-    bar.set_label("net stance: share support − share condemn")
+            ev = evidence.get((r["actor"], r["target"]))
+            tip = ""
+            if ev:
+                tip = f"\narticles: {', '.join(ev['docs'][:8])}" + \
+                    (f" (+{len(ev['docs']) - 8} more)" if len(ev["docs"]) > 8 else "")
+                if ev["quote"]:
+                    tip += f"\nevidence ({ev['doc']}): “{_cut(ev['quote'], 300)}”"
+            cells[(actors.index(r["actor"]), targets.index(r["target"]))] = {**r, "tip": tip}
     note = ""
     if len(by_actor) > len(actors) or len(by_target) > len(targets):
-        note = (f"The {len(actors)} most frequent of {len(by_actor)} actors and {len(targets)} "
-                f"of {len(by_target)} targets.")
-    return fig, note
+        note = (f" The {len(actors)} most frequent of {len(by_actor)} actors and {len(targets)} "
+                f"of {len(by_target)} targets; all are in the table below.")
+    return heat_table(actors, targets, cells, corner="actor ↓  target →"), note
 
 
-def stance_time_figure(dated: Sequence[Mapping[str, Any]], period: str) -> Figure | None:
-    """Net stance per period of the most frequent actor -> target pairs; None with fewer than
+def stance_time_html(dated: Sequence[Mapping[str, Any]], period: str) -> str | None:
+    """Net stance per period of the most frequent actor → target pairs; None with fewer than
     two dated periods."""
     periods = sorted({str(r[period]) for r in dated if r.get(period)})
     if len(periods) < 2:
@@ -123,33 +177,13 @@ def stance_time_figure(dated: Sequence[Mapping[str, Any]], period: str) -> Figur
             key = (r["actor"], r["target"])
             totals[key] = totals.get(key, 0) + int(r["n"])
     series = sorted(totals, key=lambda k: (-totals[k], k))[:MAX_SERIES]
-    grid = np.full((len(series), len(periods)), np.nan)
-    counts = np.zeros(grid.shape, dtype=int)
-    for r in dated:
-        key = (r["actor"], r["target"])
-        if r.get(period) and key in series:
-            i, j = series.index(key), periods.index(str(r[period]))
-            grid[i, j], counts[i, j] = _net(r), int(r["n"])
-    fig = pages.figure(min(pages.PAGE_INCHES, max(5.0, 0.45 * len(periods) + 4.5)),
-                  max(2.6, 0.36 * len(series) + 1.6))
-    ax = fig.add_subplot()
-    image = ax.imshow(np.ma.masked_invalid(grid), cmap=STANCE_CMAP, vmin=-1, vmax=1, aspect="auto")
-    ax.set_facecolor("#eef0f4")
-    for i in range(len(series)):
-        for j in range(len(periods)):
-            if counts[i, j]:
-                ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=6.5,
-                        color="white" if abs(grid[i, j]) > 0.6 else "#1d2330")
-    ax.set_xticks(range(len(periods)), periods, rotation=35 if len(periods) <= 12 else 60,
-                  ha="right", fontsize=8)
-    ax.set_yticks(range(len(series)), [f"{_short(a, 22)} → {_short(t, 26)}" for a, t in series],
-                  fontsize=8)
-    ax.set_xlabel(period)
-    fig.colorbar(image, ax=ax, shrink=0.8).set_label("net stance (cell: stances)")
-    return fig
+    cells = {(series.index((r["actor"], r["target"])), periods.index(str(r[period]))): r
+             for r in dated if r.get(period) and (r["actor"], r["target"]) in series}
+    return heat_table([f"{a} → {t}" for a, t in series], periods, cells,
+                      corner=f"actor → target ↓  {period} →")
 
 
-def _short(text: str, n: int = 30) -> str:
+def _cut(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
@@ -158,7 +192,8 @@ def stance_html(rows: Sequence[Mapping[str, Any]], *, source: str = "",
     """The actor x target report as one HTML string."""
     table, dated, period = _tables(rows)
     article_rows = "n_support" not in rows[0]
-    fig, note = stance_heatmap_figure(table)
+    evidence = _evidence(rows) if article_rows else {}
+    heat, note = stance_map_html(table, evidence)
     abstained = sum(bool(r.get("abstained")) for r in rows) if article_rows else 0
     summary = (f"{len(rows)} article-level stances, {len({r.get('doc_id') for r in rows})} "
                f"articles, {len({r['actor'] for r in rows})} actors, "
@@ -166,24 +201,40 @@ def stance_html(rows: Sequence[Mapping[str, Any]], *, source: str = "",
                if article_rows else f"a stance table of {len(rows)} rows")
     if abstained:
         summary += f"; {abstained} flagged abstained (low confidence, counted with their label)"
-    body = [f"<h2>Who stands where on what</h2><p>{pages.e(summary)}.</p>",
-            pages.img(fig, "actor by target stance heat map",
-                 "Colour: net stance (blue support, red condemn, white balanced or neutral; grey: "
-                 "no stance found); cell: how many of the stances are the majority stance (named "
-                 "where there is room). " + note)]
-    time_fig = stance_time_figure(dated, period) if period else None
+    hover = " Hover over a cell for the shares, the articles" + \
+        (" and the clearest evidence sentence." if article_rows else ".")
+    body = [f"<h2>Who stands where on what</h2><p>{pages.e(summary)}.</p>", legend(),
+            f'<p class="note">Colour: net stance, the share of support minus the share of '
+            f"condemn (blue support, red condemn, pale: neutral or balanced); hatched: no stance "
+            f"found. Each cell: how many articles say support · neutral · condemn.{hover}"
+            f"{pages.e(note)}</p>", heat]
+    time_table = stance_time_html(dated, period) if period else None
     body.append("<h2>Stance over time</h2>")
-    if time_fig is not None:
-        body.append(pages.img(time_fig, "stance over time",
-                         f"Net stance per {period} of the most frequent actor → target pairs; "
-                         "the number is how many stances the cell holds."))
+    if time_table is not None:
+        body += [f'<p class="note">Net stance per {pages.e(period)} of the most frequent actor '
+                 f"→ target pairs (up to {MAX_SERIES}), coloured and counted as above.</p>",
+                 time_table]
     else:
         body.append("<p class=\"muted\">Not drawn: the rows have fewer than two dated periods.</p>")
-    header = ["actor", "target", "n", *(f"n {lab}" for lab in LABELS), "net stance"]
-    body.append("<h2>Table</h2>" + pages.table(header, [
-        [pages.e(r["actor"]), pages.e(r["target"]), pages.num(int(r["n"])),
-         *(pages.num(int(r[f"n_{lab}"])) for lab in LABELS), f"{_net(r):+.2f}"]
-        for r in sorted(table, key=lambda r: (-int(r["n"]), r["actor"], r["target"]))], left=2))
+    header = ["actor", "target", "n", *LABELS, "net stance"]
+    if article_rows:
+        header += ["articles", "evidence (clearest for the majority stance)"]
+    out_rows = []
+    for r in sorted(table, key=lambda r: (-int(r["n"]), r["actor"], r["target"])):
+        n = max(1, int(r["n"]))
+        cells = [pages.e(r["actor"]), pages.e(r["target"]), pages.num(int(r["n"])),
+                 *(f"{int(r[f'n_{lab}'])} <span class=\"ci\">({int(r[f'n_{lab}']) / n:.0%})</span>"
+                   for lab in LABELS), f"{_net(r):+.2f}"]
+        if article_rows:
+            ev = evidence.get((r["actor"], r["target"]), {})
+            docs = ev.get("docs", [])
+            shown = ", ".join(docs[:3]) + (f" +{len(docs) - 3}" if len(docs) > 3 else "")
+            quote = (f"“{pages.e(_cut(ev['quote'], 220))}” <span class=\"ci\">"
+                     f"({pages.e(ev['doc'])})</span>" if ev.get("quote") else "")
+            cells += [f'<span title="{pages.e(", ".join(docs))}">{pages.e(shown)}</span>', quote]
+        out_rows.append(cells)
+    body.append("<h2>Table</h2>" + pages.table(header, out_rows, left=2,
+                                                text_col=len(header) - 1 if article_rows else None))
     subtitle = " · ".join(b for b in (f"from <code>{pages.e(source)}</code>" if source else "",
                                       f"written {time.strftime('%Y-%m-%d %H:%M')}") if b)
     return pages.page(title, subtitle, "".join(body))

@@ -23,7 +23,7 @@ from ..errors import ModelError
 from ..hardware import fast_bf16
 from ..labels import ID2LABEL, LABEL2ID, LABELS
 from ..metrics import PRIMARY_METRIC, stance_metrics
-from ..pretrained import resolve_encoder
+from ..pretrained import quiet_transformers, resolve_encoder
 from ..stacking import fit_stacker
 from .checkpoints import last_checkpoint
 
@@ -38,9 +38,10 @@ def load_for_training(config: Config) -> tuple[Any, Any, PairFormatter]:
     source = resolve_encoder(config.model.name_or_path)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            source, num_labels=len(LABELS), id2label=ID2LABEL, label2id=LABEL2ID,
-            ignore_mismatched_sizes=True, use_safetensors=True, trust_remote_code=False)
+        with quiet_transformers():  # its report lists the new head as "missing": by design
+            model = AutoModelForSequenceClassification.from_pretrained(
+                source, num_labels=len(LABELS), id2label=ID2LABEL, label2id=LABEL2ID,
+                ignore_mismatched_sizes=True, use_safetensors=True, trust_remote_code=False)
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot load the encoder {config.model.name_or_path!r} ({source}): {exc}. "
                          "Use a local directory, an installed packaged encoder "
@@ -48,7 +49,11 @@ def load_for_training(config: Config) -> tuple[Any, Any, PairFormatter]:
     formatter = PairFormatter(config.encoding)
     if formatter.marker_tokens:
         tokenizer.add_tokens(formatter.marker_tokens, special_tokens=True)
-        model.resize_token_embeddings(len(tokenizer))
+        with quiet_transformers():  # new rows start at the mean embedding: what we want
+            model.resize_token_embeddings(len(tokenizer))
+    logger.info("encoder %s with a new %d-label head%s", config.model.name_or_path, len(LABELS),
+                f" and the marker tokens {formatter.marker_tokens}" if formatter.marker_tokens
+                else "")
     return tokenizer, model, formatter
 
 

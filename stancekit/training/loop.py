@@ -16,19 +16,22 @@ TF-IDF model when it helps on dev (`stancekit.stacking`) and fits a temperature 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import shutil
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from .. import modeldir
 from ..config import Config
+from ..data.frames import to_pairs
 from ..data.records import StancePair
 from ..data.splits import load_splits
-from ..errors import DataError, StanceKitError, TrainingCollapsed
+from ..errors import ConfigError, DataError, TrainingCollapsed
 from ..fileio import check_outputs, exclusive
 from ..metrics import PRIMARY_METRIC, stance_metrics
 from ..stacking import why_not_stack
@@ -40,31 +43,44 @@ logger = logging.getLogger(__name__)
 COLLAPSE_MARGIN = 0.05  # dev macro-F1 must beat the majority class by this much
 
 
-def train(config: Config, splits: dict[str, list[StancePair]] | None = None) -> Path:
+def train(config: Config, splits: Mapping[str, Any] | None = None, *,
+          overwrite: bool = False) -> Path:
     """Fine-tune ``config.model.name_or_path`` and write a self-describing model directory.
 
     Args:
         config: The resolved configuration.
-        splits: Pairs by split name; loaded from ``config.data`` when not given. Needs
-            ``train`` and ``dev`` (dev is carved from train when the data has none).
+        splits: Pairs by split name — lists of `StancePair` or dicts, pandas DataFrames or
+            ``datasets.Dataset`` objects (columns mapped by ``data.columns``, labels read with
+            ``data.label_scheme``); loaded from ``config.data`` when not given. Needs ``train``
+            and ``dev`` (dev is carved from train when the data has none).
+        overwrite: Replace a model directory already at ``train.output_dir``; without it such
+            a directory is refused before anything is trained.
 
     Returns:
         The model directory, ``config.train.output_dir``.
+
+    Example:
+        >>> train(load_config(None, ["train.output_dir=models/mine"]),  # doctest: +SKIP
+        ...       {"train": train_df, "dev": dev_df})
     """
+    config = with_absolute_paths(config)
     tc = config.train
-    splits = splits if splits is not None else load_splits(config.data)
+    out = Path(tc.output_dir)
+    check_output_dir(out, overwrite=overwrite)
+    if splits is None:
+        splits = load_splits(config.data)
+    else:
+        splits = {name: to_pairs(rows, columns=config.data.columns,
+                                 label_scheme=config.data.label_scheme, require_label=True,
+                                 hints="config", name=f"split {name!r}")
+                  for name, rows in splits.items()}
     train_pairs, dev_pairs = splits.get("train", []), splits.get("dev", [])
     _check_splits(train_pairs, dev_pairs)
     no_stack = why_not_stack(dev_pairs) if tc.stack_lexical else None
     if no_stack:
         logger.warning("%s; training goes on without it", no_stack)
-    out = Path(tc.output_dir)
     work = out.with_name(out.name + ".work")
     _check_outputs(config, out, work)
-    if out.exists() and not modeldir.is_model_dir(out) and \
-            (not out.is_dir() or any(out.iterdir())):
-        raise StanceKitError(f"{out}: exists and is not a stancekit model directory; refusing to "
-                             "replace it (choose another train.output_dir)")
     # Under torchrun/accelerate every process trains; only rank 0 locks and writes.
     main_process = int(os.environ.get("RANK", "0")) == 0
     work.mkdir(parents=True, exist_ok=True)
@@ -116,6 +132,33 @@ def _check_outputs(config: Config, out: Path, work: Path) -> None:
              ("model.name_or_path", encoder if Path(encoder).exists() else None)]
     check_outputs((), reads, trees=[("train.output_dir", out),
                                     ("the checkpoints of train.output_dir", work)])
+
+
+def check_output_dir(out: Path, *, overwrite: bool) -> None:
+    """Refuse, before any training, an output that is not a model directory, or one that is
+    without ``overwrite``."""
+    if modeldir.is_model_dir(out):
+        if not overwrite:
+            raise ConfigError(f"{out}: a model directory is already there; pass --overwrite "
+                              "(Python: train(..., overwrite=True)) to replace it, or choose "
+                              "another train.output_dir")
+    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError(f"{out}: exists and is not a stancekit model directory; refusing to "
+                          "replace it (choose another train.output_dir)")
+
+
+def with_absolute_paths(config: Config) -> Config:
+    """``config`` with its data files (and a local encoder directory) as absolute paths, so that
+    the copy kept in ``stancekit.json`` finds them from any working directory."""
+    def absolute(value: str | None) -> str | None:
+        return str(Path(value).expanduser().resolve()) if value else value
+
+    data = dataclasses.replace(config.data, **{k: absolute(getattr(config.data, k))
+                                               for k in ("path", "train", "dev", "test")})
+    model = config.model
+    if Path(model.name_or_path).expanduser().is_dir():
+        model = dataclasses.replace(model, name_or_path=absolute(model.name_or_path))
+    return config.replace(data=data, model=model)
 
 
 def _check_splits(train_pairs: Sequence[StancePair], dev_pairs: Sequence[StancePair]) -> None:

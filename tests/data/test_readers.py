@@ -230,7 +230,7 @@ PAIR_FILES = [
     pytest.param("n.csv", b"id,actor,target,text,label\n1,Iran,the deal,Iran backed it,NaN\n",
                  2, "label", "unknown label 'NaN'; the label scheme 'stancekit' knows "
                  "['condemn', 'neutral', 'support'] (stancekit labels: ['support', 'neutral', "
-                 "'condemn'])", id="csv-NaN-label"),
+                 "'condemn']; choose another scheme with ", id="csv-NaN-label"),
     pytest.param("n.parquet", _parquet({**_ROW, "text": [float("nan")]}), 1, "text",
                  "expected a non-empty value, found NaN", id="parquet-NaN-text"),
     pytest.param("w.parquet", _parquet({**_ROW, "text": [5]}), 1, "text",
@@ -302,13 +302,15 @@ def test_column_mapped_to_a_column_the_file_lacks(tmp_path: Path, cli_error, sma
     path = tmp_path / "p.jsonl"
     path.write_bytes(jsonl(GOOD))
     reason = ("expected the column 'sentence', but only ['actor', 'id', 'label', 'target', "
-              "'text'] were found (map it with columns.text=...)")
+              "'text'] were found (map it with ")
     with pytest.raises(DataError) as info:
         PairReader(columns={"text": "sentence"}).read(path)
-    assert (info.value.line, info.value.field, info.value.reason) == (1, "sentence", reason)
+    assert (info.value.line, info.value.field, info.value.reason) == \
+        (1, "sentence", reason + "columns={'text': 'COLUMN'})")
     out = cli_error(["train", "data.corpus=files", f"data.train={path}",
                      f"data.dev={small_data[1]}", "data.columns={text: sentence}"])
-    assert out == f"error: {path}:1 field 'sentence': {reason}"
+    # the hint in the words of the place the mapping is given: a config override here
+    assert out == f"error: {path}:1 field 'sentence': {reason}data.columns={{text: COLUMN}})"
 
 
 @pytest.mark.parametrize("content", [

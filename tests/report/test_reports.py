@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from stancekit import StanceClassifier
@@ -50,11 +51,37 @@ def test_evaluation_report_has_every_section(evaluation_page: Path) -> None:
     page = evaluation_page.read_text(encoding="utf-8")
     for section in SECTIONS:
         assert section in page, section
-    assert "real: the interval excludes 0" in page or "not distinguishable from 0" in page
+    assert "stancekit worse: the interval excludes 0" in page  # an untrained model loses
     assert "tfidf_lr" in page and "majority" in page
     pngs = images(page)
     assert len(pngs) == 3 and all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in pngs)
     assert (evaluation_page.parent / "errors_test.csv").is_file()
+
+
+def test_significant_loss_is_as_loud_as_a_win_and_p_is_bounded(evaluation_page: Path) -> None:
+    from stancekit.report.evaluation_report import _verdict
+
+    page = evaluation_page.read_text(encoding="utf-8")
+    assert '<div class="worse-box">' in page and "p=0.000" not in page
+    assert re.search(r"\], p &lt; 0\.020</span><br><span class=\"worse\">▼ stancekit worse", page)
+    m = {"t_f1_macro_diff": 0.1, "t_f1_macro_diff_ci": [0.05, 0.15], "t_f1_macro_diff_p": 0.0,
+         "t_diff_resamples": 1000}
+    assert _verdict(m, "t") == (
+        '<div class="yes-box">+0.100 <span class="ci">[+0.050, +0.150], p &lt; 0.002</span><br>'
+        '<span class="yes">▲ stancekit better: the interval excludes 0</span></div>')
+    loss = _verdict({**m, "t_f1_macro_diff": -0.1, "t_f1_macro_diff_ci": [-0.15, -0.05]}, "t")
+    assert '"worse-box"' in loss and "▼ stancekit worse" in loss
+    even = _verdict({**m, "t_f1_macro_diff_ci": [-0.01, 0.2], "t_f1_macro_diff_p": 0.043}, "t")
+    assert "p = 0.043" in even and "no clear difference: the interval includes 0" in even
+    css = re.search(r"\.worse \{ color: (#[0-9a-f]{6})", page).group(1)
+    assert css != re.search(r"\.yes \{ color: (#[0-9a-f]{6})", page).group(1)
+
+
+def test_report_names_where_analysis_json_is(evaluation_page: Path) -> None:
+    page = evaluation_page.read_text(encoding="utf-8")
+    written = evaluation_page.parent / "analysis.json"  # no path given: written beside the page
+    assert f"all are in <code>{written}</code>" in page
+    assert json.loads(written.read_text())["test"]["slices"]
 
 
 def test_reports_are_self_contained(evaluation_page: Path) -> None:
@@ -94,7 +121,7 @@ def test_stance_report_from_article_predictions(tmp_path: Path, capsys, stance_r
     assert main(["report", "--input", str(src), "--output", str(tmp_path / "map")]) == 0
     assert "report written to" in capsys.readouterr().out
     page = (tmp_path / "map" / "index.html").read_text(encoding="utf-8")
-    assert len(images(page)) == 2  # the heat map and stance over time
+    assert page.count('<table class="heat">') == 2  # the heat map and stance over time
     assert "16 article-level stances, 4 articles, 3 actors, 3 targets" in page
     assert "4 flagged abstained" in page
     assert "Iran" in page and "the strike" in page and "Not drawn" not in page
@@ -104,7 +131,7 @@ def test_stance_report_without_dates_draws_the_map_only(tmp_path: Path, stance_r
     src = tmp_path / "table.jsonl"
     write_rows(stance_rows(dated=False), src)
     page = write_stance_report(src, tmp_path / "map").read_text(encoding="utf-8")
-    assert len(images(page)) == 1
+    assert page.count('<table class="heat">') == 1
     assert "Not drawn: the rows have fewer than two dated periods." in page
 
 
@@ -114,7 +141,35 @@ def test_stance_report_from_a_table_file(tmp_path: Path, stance_rows) -> None:
     rows = [SimpleNamespace(**r) for r in stance_rows()]
     src = write_rows(stance_table(rows, by="month"), tmp_path / "table.csv")
     page = write_stance_report(src, tmp_path / "map").read_text(encoding="utf-8")
-    assert len(images(page)) == 2 and "a stance table of 16 rows" in page
+    assert page.count('<table class="heat">') == 2 and "a stance table of 16 rows" in page
+
+
+def test_stance_map_cells_tell_the_truth(stance_rows) -> None:
+    """One colour per cell (net stance), counts in it, shares and evidence on hover and in the
+    table, a hatched cell for no data (never the pale of a balanced one), names in full."""
+    from stancekit.report import stance_html
+
+    rows = stance_rows()
+    long_name = "the Independent National Electoral Commission of the Republic"
+    rows.append({**rows[0], "actor": long_name, "doc_id": "doc9", "label": "support",
+                 "evidence": "The commission backed the deal."})
+    page = stance_html(rows)
+    heat = page.split('<table class="heat">')[1].split("</table>")[0]
+    # Iran on the deal: condemn, condemn, neutral, support -> 1 support, 1 neutral, 2 condemn
+    cell = re.search(r'<td style="background:(#[0-9a-f]{6});color:#[0-9a-f]{6}" title="Iran → '
+                     r'the deal: ([^"]*)">1·1·2</td>', heat)
+    assert cell, heat
+    assert cell.group(2).startswith("support 1 (25%), neutral 1 (25%), condemn 2 (50%); "
+                                    "net -0.25\narticles: doc1, doc2, doc3, doc4\nevidence (doc")
+    # France on the strike: no support, no condemn majority... and Kenya never speaks on it
+    balanced = re.search(r'<td style="background:(#[0-9a-f]{6});[^>]*title="France → the '
+                         r'strike[^>]*>0·3·1</td>', heat)
+    assert balanced and balanced.group(1) != "#ffffff"
+    assert '<td class="none" title="Kenya → the strike: no stance found"></td>' in heat
+    assert f'<th class="l">{long_name}</th>' in heat and "…" not in heat
+    table = page.split("<h2>Table</h2>")[1]
+    assert "2 <span class=\"ci\">(50%)</span>" in table  # counts beside shares
+    assert "(doc9)" in table and "The commission backed the deal." in table
 
 
 def test_stance_report_input_errors(tmp_path: Path, capsys) -> None:
@@ -170,4 +225,13 @@ def test_stance_report_renders_in_chromium(tmp_path: Path, stance_rows) -> None:
     write_rows(stance_rows(), src)
     png = tmp_path / "map.png"
     screenshot(write_stance_report(src, tmp_path / "map"), png, height=1400)
-    assert painted_share(png) > 0.05
+    assert painted_share(png) > 0.03
+    from matplotlib.colors import to_rgb
+    from matplotlib.image import imread
+
+    from stancekit.report.stance_map import stance_colour
+
+    pixels = imread(png)[..., :3]
+    for net in (1.0, -1.0):  # the cells are painted: full support blue and condemn red show
+        colour = np.array(to_rgb(stance_colour(net)[0]))
+        assert (np.abs(pixels - colour).max(axis=2) < 0.02).sum() > 200, net

@@ -204,7 +204,7 @@ def test_model_directory_is_complete_or_absent(crash_run: dict, tiny_encoder: st
                              "encoding.max_length=32"])
     with pytest.raises(OSError, match="No space left on device"):
         stancekit.training.train(cfg, {"train": synthetic_pairs(60),
-                                       "dev": synthetic_pairs(12, seed=1)})
+                                       "dev": synthetic_pairs(12, seed=1)}, overwrite=existing)
     assert (digest(out) if existing else out.exists()) == (before if existing else False)
     assert not [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
 

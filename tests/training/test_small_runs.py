@@ -35,3 +35,34 @@ def test_max_steps_smoke_run_writes_a_model(tiny_encoder: str, tmp_path: Path,
                             "train.collapse_retries=0"), splits)
     assert (out / "stancekit.json").is_file()
     assert "train.max_steps=2: a smoke run" in caplog.text
+
+
+def test_train_takes_dataframes_and_datasets(tiny_encoder: str, tmp_path: Path,
+                                             synthetic_pairs) -> None:
+    """Splits as a pandas DataFrame and a datasets Dataset, with the config's column mapping
+    and label scheme; a bad row names its split, row and field before any training."""
+    import datasets
+    import pandas as pd
+    import pytest
+
+    from stancekit.errors import DataError
+
+    def frame(n: int, seed: int) -> pd.DataFrame:
+        rows = [{"actor": p.actor, "target": p.target, "sentence": p.text,
+                 "stance": {"support": "FAVOR", "neutral": "NONE", "condemn": "AGAINST"}[p.label]}
+                for p in synthetic_pairs(n, seed=seed)]
+        return pd.DataFrame(rows)
+
+    cfg = _config(tiny_encoder, tmp_path / "m", "train.max_steps=2", "train.collapse_retries=0",
+                  "data.columns={text: sentence, label: stance}",
+                  "data.label_scheme=favor_against")
+    bad = frame(30, 0)
+    bad.loc[4, "stance"] = None
+    with pytest.raises(DataError) as info:
+        train(cfg, {"train": bad, "dev": frame(12, 1)})
+    assert str(info.value) == ("field 'stance': split 'train', DataFrame row 4: expected a label "
+                               "(one of the label scheme's names), found none")
+    assert not (tmp_path / "m").exists()
+    out = train(cfg, {"train": frame(30, 0), "dev": datasets.Dataset.from_pandas(frame(12, 1))})
+    meta = (out / "stancekit.json").read_text()
+    assert '"train": {\n      "n": 30' in meta
