@@ -18,6 +18,7 @@ import logging
 import sys
 from pathlib import Path
 
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="models/default")
@@ -28,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--round-size", type=int, default=100)
     ap.add_argument("--strategies", default=None, help="comma-separated names (default: all)")
-    ap.add_argument("--c", type=float, default=None, help="fix the head's C (default: chosen on dev)")
+    ap.add_argument("--c", type=float, default=None,
+                    help="fix the head's C (default: chosen on dev)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads for the features")
     ap.add_argument("--output", default="docs/adapt_simulation.json")
     ap.add_argument("--plot", default="docs/adapt_curves.png")

@@ -138,7 +138,8 @@ def _add_adapt_commands(sub: Any) -> None:
     p.add_argument("--spread", type=float, default=0.5,
                    help="discount per pick beyond an actor's or target's share of the pool "
                         "(1: no spreading; default 0.5)")
-    p.add_argument("--max-per-doc", type=int, default=2, help="most pairs from one document")
+    p.add_argument("--max-per-doc", type=int, default=2,
+                   help="most pairs from one document (0: no limit; default 2)")
     p.add_argument("--duplicate-threshold", type=float, default=0.7, metavar="J",
                    help="word-trigram Jaccard from which two windows are near-duplicates")
     p.add_argument("--exclude", action="append", default=[], metavar="FILE",
@@ -338,13 +339,15 @@ def cmd_select(args: argparse.Namespace) -> int:
         raise UsageError(f"--batch-size: expected a positive integer, found {args.batch_size}")
     if args.n < 1:
         raise UsageError(f"--n: expected a positive integer, found {args.n}")
+    if args.max_per_doc < 0:
+        raise UsageError(f"--max-per-doc: expected 0 (no limit) or more, found {args.max_per_doc}")
     clf = StanceClassifier.from_pretrained(args.model, backend=args.backend, device=args.device)
     counts = select_file(
         clf, args.input, args.output, args.n, actors_path=args.actors,
         articles=True if args.articles else None, exclude=args.exclude, rejects=args.rejects,
         overwrite=args.overwrite, batch_size=args.batch_size, strategy=args.strategy,
         measure=args.measure, random_share=args.random_share, seed=args.seed, spread=args.spread,
-        max_per_doc=args.max_per_doc, duplicate_threshold=args.duplicate_threshold)
+        max_per_doc=args.max_per_doc or None, duplicate_threshold=args.duplicate_threshold)
     print(f"pool {counts['pool']} pairs ({counts['excluded']} already labelled left out); "
           f"selected {counts['selected']} ({counts['uncertainty']} by uncertainty, "
           f"{counts['random']} at random) -> {args.output}")

@@ -79,7 +79,8 @@ def folds_for(pairs: Sequence[StancePair], folds: int, seed: int) -> list[np.nda
     x = np.zeros(len(y))
     if any(p.doc_id for p in pairs):
         groups = [p.doc_id or f"\x00{i}" for i, p in enumerate(pairs)]
-        split = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed).split(x, y, groups)
+        split = StratifiedGroupKFold(n_splits=k, shuffle=True,
+                                     random_state=seed).split(x, y, groups)
     else:
         split = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(x, y)
     return [test for _, test in split]

@@ -136,7 +136,8 @@ def default_agreement(output_path: str | Path) -> Path:
 
 def _prediction(pair: StancePair) -> dict[str, Any] | None:
     pred = pair.meta.get("prediction")
-    if isinstance(pred, dict) and pred.get("label") in LABELS and isinstance(pred.get("probs"), dict):
+    if isinstance(pred, dict) and pred.get("label") in LABELS and \
+            isinstance(pred.get("probs"), dict):
         return pred
     return None
 

@@ -50,7 +50,8 @@ def encode_features(clf, pairs: Sequence[StancePair], *, batch_size: int = 64,
         bar = tqdm(total=n, unit="pair", desc="features")
     with torch.inference_mode():
         for idx in batches:
-            batch = clf.tokenizer.pad([features[i] for i in idx], return_tensors="pt").to(clf.device)
+            batch = clf.tokenizer.pad([features[i] for i in idx], return_tensors="pt")
+            batch = batch.to(clf.device)
             out = clf.model(**batch, output_hidden_states=True)
             first = out.hidden_states[-1][:, 0].float().cpu().numpy()
             if emb is None:

@@ -62,7 +62,8 @@ def labeling_config() -> str:
     return f"""<View>
   <Header value="How does $actor stand on $target?"/>
   <HyperText name="{TO_NAME}" value="$html"/>
-  <Choices name="{FROM_NAME}" toName="{TO_NAME}" choice="single-radio" showInline="true" required="true">
+  <Choices name="{FROM_NAME}" toName="{TO_NAME}" choice="single-radio" showInline="true"
+           required="true">
 {choices}
   </Choices>
 </View>

@@ -5,9 +5,9 @@ the two most probable labels, or the entropy, of the calibrated probabilities) a
 greedily under three diversity rules:
 
 1. **No near-duplicate windows.** A pair whose text shares at least ``duplicate_threshold`` of
-   its word trigrams (Jaccard) with a pair already picked, or already labelled, is skipped:
-   wire copies and the same window asked about twice cost an annotator time and teach the
-   model once.
+   its word trigrams (Jaccard) with a pair of the same actor and target already picked, or
+   already labelled, is skipped: wire copies and overlapping windows ask the same question
+   twice. The same window about another actor or target is another question and stays.
 2. **Documents.** At most ``max_per_doc`` pairs of one document.
 3. **Actors and targets.** An actor or target that already holds more than its share of the
    pool among the picks has its pairs' uncertainty multiplied by ``spread`` for every pick in
@@ -150,8 +150,8 @@ def select(pairs: Sequence[StancePair], probs: np.ndarray, n: int, *,
         max_per_doc: Most pairs from one ``doc_id`` (None: no limit).
         duplicate_threshold: Trigram Jaccard similarity from which two texts are near-duplicates
             (1: only identical texts).
-        labelled: Pairs already annotated: their texts count as picked for the near-duplicate
-            rule (pass the pool without them).
+        labelled: Pairs already annotated: they count as picked for the near-duplicate rule
+            (pass the pool without them).
         embeddings: The model's vectors of the pairs (`stancekit.adapt.features`); with them,
             the ``prefilter`` x ``n`` most uncertain pairs are clustered (k-means, one cluster
             per pick left, weighted by uncertainty) and each cluster gives a pick before any
@@ -181,9 +181,10 @@ def select(pairs: Sequence[StancePair], probs: np.ndarray, n: int, *,
     if n_random:
         for i in rng.permutation(len(pairs))[:n_random]:
             picks.append(Pick(int(i), len(picks), "random", float(scores[i])))
-    seen = DuplicateIndex(duplicate_threshold)
+    seen: dict[tuple[str, str], DuplicateIndex] = defaultdict(
+        lambda: DuplicateIndex(duplicate_threshold))
     for pair in labelled:
-        seen.add(pair.text)
+        seen[_question(pair)].add(pair.text)
 
     available = np.ones(len(pairs), dtype=bool)
     actor_ids, actor_share = _groups([p.actor for p in pairs])
@@ -195,7 +196,7 @@ def select(pairs: Sequence[StancePair], probs: np.ndarray, n: int, *,
 
     def take(i: int) -> None:
         available[i] = False
-        seen.add(pairs[i].text)
+        seen[_question(pairs[i])].add(pairs[i].text)
         actor_count[actor_ids[i]] += 1
         target_count[target_ids[i]] += 1
         doc_count[doc_ids[i]] += 1
@@ -221,7 +222,7 @@ def select(pairs: Sequence[StancePair], probs: np.ndarray, n: int, *,
             least = used[available].min()
             adjusted = np.where(available & (used == least), adjusted, -1.0)
         i = int(adjusted.argmax())
-        if seen.near(pairs[i].text):
+        if seen[_question(pairs[i])].near(pairs[i].text):
             available[i] = False
             continue
         picks.append(Pick(i, k, "uncertainty", float(scores[i])))
@@ -251,6 +252,10 @@ def _clusters(embeddings: np.ndarray, scores: np.ndarray, available: np.ndarray,
     km = KMeans(n_clusters=k, n_init=1, random_state=seed)
     out[candidates] = km.fit_predict(x, sample_weight=scores[candidates] + 1e-6)
     return out
+
+
+def _question(pair: StancePair) -> tuple[str, str]:
+    return pair.actor.casefold(), pair.target.casefold()
 
 
 def _groups(keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -222,7 +222,8 @@ def curve_figure(runs: Sequence[Run], split: str, *, title: str = "") -> Any:
         ax.plot(x[1:], y.mean(axis=0)[1:], ls, marker="o", ms=3.5, color=colour, label=strategy)
         ax.fill_between(x[1:], y.min(axis=0)[1:], y.max(axis=0)[1:], color=colour, alpha=0.15)
     start = np.mean([r.scores[split][0] for r in runs])
-    ax.axhline(start, color="#c0392b", lw=1, ls=":", label=f"default model, no labels ({start:.3f})")
+    ax.axhline(start, color="#c0392b", lw=1, ls=":",
+               label=f"default model, no labels ({start:.3f})")
     ax.set_xlabel("labelled pairs")
     ax.set_ylabel(f"macro-F1 on {split}")
     ax.set_xticks(runs[0].labels[1:])

@@ -24,7 +24,8 @@ def audit_section(summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]],
              ["flagged as likely wrong", pages.num(summary.get("flagged"))],
              *[[f"flagged, given {lab}", pages.num(summary.get("flagged_by_given_label", {})
                                                    .get(lab))] for lab in LABELS],
-             ["out-of-fold macro-F1 against the given labels", pages.num(summary.get("cv_f1_macro"))],
+             ["out-of-fold macro-F1 against the given labels",
+              pages.num(summary.get("cv_f1_macro"))],
              ["folds", pages.num(summary.get("folds"))],
              ["model", f"<code>{pages.e(summary.get('model'))}</code>"]]
     warning = (f'<p class="no">{pages.e(summary["warning"])}</p>' if summary.get("warning")

@@ -10,8 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stancekit.adapt.audit import (audit, confident_learning_flags, folds_for, rank_issues,
-                                   run_audit, trained_on, write_audit)
+from stancekit.adapt.audit import (
+    audit,
+    confident_learning_flags,
+    folds_for,
+    rank_issues,
+    run_audit,
+    trained_on,
+    write_audit,
+)
 from stancekit.cli import main
 from stancekit.labels import LABELS
 

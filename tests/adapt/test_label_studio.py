@@ -9,9 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from stancekit.adapt.label_studio import (CHOICES, AnnotatedTask, Vote, agreement,
-                                          highlighted_html, labeling_config, read_export,
-                                          resolve, task)
+from stancekit.adapt.label_studio import (
+    CHOICES,
+    AnnotatedTask,
+    Vote,
+    agreement,
+    highlighted_html,
+    labeling_config,
+    read_export,
+    resolve,
+    task,
+)
 from stancekit.data.records import StancePair
 from stancekit.errors import DataError
 
@@ -164,7 +172,8 @@ _DELETE = object()
 SECOND = 1 + json.dumps([GOOD_TASK], indent=2).count("\n")  # line of the second task
 
 MALFORMED = [
-    ("task-not-an-object", [GOOD_TASK, 5], SECOND, None, "task 1: expected a task object, found int"),
+    ("task-not-an-object", [GOOD_TASK, 5], SECOND, None,
+     "task 1: expected a task object, found int"),
     ("json-min-export", [GOOD_TASK, {"id": 2, "text": "t", "stance": "support", "annotator": 1,
                                      "annotation_id": 3}], SECOND, None,
      "task 1: this looks like Label Studio's JSON-MIN export"),

@@ -44,6 +44,9 @@ def test_near_duplicate_windows_are_skipped() -> None:
     assert [p.index for p in picks] == [0, 3]  # 1 and 2 repeat 0; nothing else is left
     # at threshold 1 only identical word trigrams count: the variant with "Iran" comes back
     assert [p.index for p in select(pairs, probs, 3, duplicate_threshold=1.0)] == [0, 2, 3]
+    # the same window about another target is another question
+    other = [pair(0, text), pair(1, text, target="the talks")]
+    assert len(select(other, probs[:2], 2)) == 2
 
 
 def test_labelled_texts_count_as_picked() -> None:
@@ -65,7 +68,8 @@ def test_an_overrepresented_actor_is_discounted() -> None:
     # half the pool is Iran and Iran's pairs are all slightly more uncertain: without spreading
     # the batch is all Iran; with it, Turkey gets about its share
     pairs = [pair(i, actor="Iran") for i in range(10)] + \
-        [pair(10 + i, actor="Turkey", text=f"Ankara said a thing {i} about the deal") for i in range(10)]
+        [pair(10 + i, actor="Turkey", text=f"Ankara said a thing {i} about the deal")
+         for i in range(10)]
     probs = np.array([[0.36, 0.34, 0.30]] * 10 + [[0.40, 0.33, 0.27]] * 10)
     spread = select(pairs, probs, 6, spread=0.5)
     flat = select(pairs, probs, 6, spread=1.0)
@@ -91,7 +95,8 @@ def test_random_share_and_random_strategy() -> None:
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"n": 0}, "n: expected a positive integer, found 0"),
-    ({"strategy": "coreset"}, "strategy: expected one of ['uncertainty', 'random'], found 'coreset'"),
+    ({"strategy": "coreset"},
+     "strategy: expected one of ['uncertainty', 'random'], found 'coreset'"),
     ({"random_share": 1.5}, "random_share: expected a share in [0, 1], found 1.5"),
     ({"spread": -1}, "spread: expected a factor in [0, 1], found -1"),
     ({"max_per_doc": 0}, "max_per_doc: expected a positive integer or none, found 0"),
