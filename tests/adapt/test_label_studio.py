@@ -272,3 +272,59 @@ def test_rejects_file_keeps_malformed_tasks(tmp_path: Path) -> None:
     assert result.counts["rejected"] == 1
     [row] = [json.loads(x) for x in rejects.read_text().splitlines()]
     assert row["line"] == SECOND and row["reason"].startswith("task 1: expected a task object")
+
+
+# -- damaged exports raise nothing but StanceKitError ------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from stancekit.errors import StanceKitError  # noqa: E402
+
+_junk = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+                     lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=10)
+
+
+@st.composite
+def _spoiled_task(draw) -> object:
+    """A good task with one value somewhere inside replaced by junk, or junk itself."""
+    if draw(st.integers(0, 9)) == 0:
+        return draw(_junk)
+    t = json.loads(json.dumps(export_task(draw(st.integers(0, 99)),
+                                          annotation(draw(st.sampled_from(CHOICES))),
+                                          annotation("support", 2, ann_id=2))))
+    node = t
+    for _ in range(draw(st.integers(1, 5))):
+        keys = list(node) if isinstance(node, dict) else list(range(len(node))) \
+            if isinstance(node, list) else []
+        if not keys:
+            break
+        key = draw(st.sampled_from(keys))
+        if draw(st.booleans()) or not isinstance(node[key], (dict, list)):
+            node[key] = draw(_junk)
+            break
+        node = node[key]
+    return t
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(data=st.data(), tasks=st.lists(_spoiled_task(), max_size=4),
+       how=st.sampled_from(["none", "truncate", "flip", "insert"]))
+def test_damaged_exports_raise_only_stancekit_errors(tmp_path_factory, data, tasks, how) -> None:
+    raw = json.dumps(tasks, allow_nan=True).encode()
+    if how != "none" and raw:
+        at = data.draw(st.integers(0, len(raw) - 1))
+        raw = (raw[:at] if how == "truncate" else
+               raw[:at] + bytes([raw[at] ^ data.draw(st.integers(1, 255))]) + raw[at + 1:]
+               if how == "flip" else raw[:at] + data.draw(st.binary(min_size=1, max_size=6))
+               + raw[at:])
+    path = tmp_path_factory.mktemp("ls") / "export.json"
+    path.write_bytes(raw)
+    for rejects in (None, path.with_name("rejects.jsonl")):
+        try:
+            result = read_export(path, rejects_path=rejects)
+        except StanceKitError:
+            continue
+        agreement(result.tasks)
+        assert result.counts["tasks"] == len(result.tasks) + result.counts["rejected"]
