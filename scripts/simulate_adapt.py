@@ -34,12 +34,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="torch threads for the features")
     ap.add_argument("--output", default="docs/adapt_simulation.json")
     ap.add_argument("--plot", default="docs/adapt_curves.png")
+    ap.add_argument("--replot", action="store_true",
+                    help="redraw the plot and tables from --output's runs without simulating")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
 
-    import torch
+    from stancekit.adapt.simulation import STRATEGIES, Run, markdown, run_simulation, summarized
 
-    from stancekit.adapt.simulation import STRATEGIES, curve_figure, markdown, run_simulation
+    if args.replot:
+        result = json.loads(Path(args.output).read_text(encoding="utf-8"))
+        runs = [Run.from_dict(r) for r in result["runs"]]
+        for stale in ("summary", "random_final_mean", "labels_to_reach_random_final"):
+            result.pop(stale, None)
+        runs_last = result.pop("runs")
+        result = {**summarized(result, runs), "runs": runs_last}
+        Path(args.output).write_text(json.dumps(result, indent=1), encoding="utf-8")
+        _draw(result, runs, args)
+        print(markdown(result))
+        return 0
+    import torch
 
     torch.set_num_threads(args.threads)
     result, runs = run_simulation(
@@ -48,12 +61,19 @@ def main(argv: list[str] | None = None) -> int:
         strategies={n: STRATEGIES[n] for n in args.strategies.split(",")} if args.strategies
         else None)
     Path(args.output).write_text(json.dumps(result, indent=1), encoding="utf-8")
-    primary = result["primary"]
-    fig = curve_figure(runs, primary, title=f"{args.corpus} {primary}: labels chosen by strategy, "
-                                            f"{args.seeds} seeds (band: min-max)")
-    fig.savefig(args.plot, dpi=110)
+    _draw(result, runs, args)
     print(markdown(result))
     return 0
+
+
+def _draw(result: dict, runs: list, args: argparse.Namespace) -> None:
+    from stancekit.adapt.simulation import curve_figure
+
+    primary = result["primary"]
+    seeds = len({r.seed for r in runs})
+    fig = curve_figure(runs, primary, title=f"{result['corpus']} {primary}: labels chosen by "
+                                            f"strategy, {seeds} seeds (band: min-max)")
+    fig.savefig(args.plot, dpi=110)
 
 
 

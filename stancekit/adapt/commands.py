@@ -71,6 +71,11 @@ def select_file(clf: Any, input_path: str | Path, output_path: str | Path, n: in
     labelled: list[StancePair] = []
     for path in exclude:
         labelled.extend(PairReader().read(path))
+    if not labelled and options.get("strategy", "uncertainty") == "uncertainty" and \
+            not options.get("random_share"):
+        logger.warning("no labelled pairs given (--exclude): on a new corpus the first batch is "
+                       "better drawn at random (--strategy random); the model's uncertainty "
+                       "before it has seen the corpus chose lopsided batches (docs/adapt.md)")
     done = {p.id for p in labelled}
     pool = [p for p in candidate_pairs(clf, input_path, actors_path=actors_path,
                                        articles=articles, rejects=rejects) if p.id not in done]

@@ -127,6 +127,11 @@ class Run:
         return {"strategy": self.strategy, "seed": self.seed, "labels": self.labels,
                 "scores": self.scores, "picked_labels": self.picked_labels}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Run:
+        return cls(data["strategy"], data["seed"], list(data["labels"]), dict(data["scores"]),
+                   list(data.get("picked_labels", [])))
+
 
 def simulate(pool: FeatureSet, evals: dict[str, FeatureSet], *, strategy: str,
              options: dict[str, Any], seed: int, rounds: int = 8, round_size: int = 100,
@@ -180,17 +185,17 @@ def _f1(metrics: Callable[..., dict[str, Any]], y: np.ndarray, pred: np.ndarray)
 
 
 def summarize(runs: Sequence[Run], split: str, checkpoints: Sequence[int] = (200, 400, 800)
-              ) -> dict[str, dict[int, dict[str, float]]]:
+              ) -> dict[str, dict[str, dict[str, float]]]:
     """Mean, standard deviation, min and max over seeds of ``split``'s macro-F1 at each
-    checkpoint, per strategy."""
-    out: dict[str, dict[int, dict[str, float]]] = {}
+    checkpoint (keyed by the number of labels as a string, as in JSON), per strategy."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
     for strategy in dict.fromkeys(r.strategy for r in runs):
         mine = [r for r in runs if r.strategy == strategy]
         out[strategy] = {}
         for n in checkpoints:
             vals = [r.scores[split][r.labels.index(n)] for r in mine if n in r.labels]
             if vals:
-                out[strategy][n] = {"mean": round(float(np.mean(vals)), 4),
+                out[strategy][str(n)] = {"mean": round(float(np.mean(vals)), 4),
                                     "std": round(float(np.std(vals)), 4),
                                     "min": min(vals), "max": max(vals), "seeds": len(vals)}
     return out
@@ -208,31 +213,40 @@ def labels_to_reach(runs: Sequence[Run], split: str, strategy: str, target: floa
 
 
 def curve_figure(runs: Sequence[Run], split: str, *, title: str = "") -> Any:
-    """Learning curves: mean macro-F1 over seeds against labels, min-max band, per strategy."""
+    """Learning curves: mean macro-F1 over seeds against labels with a min-max band, per
+    strategy; the right panel zooms in from the second round on."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
-    ax = fig.add_subplot()
-    colours = ["#2f62b0", "#8a93a3", "#c0661a", "#3c9a5f", "#9b59b6"]
+    fig = Figure(figsize=(11.5, 4.4), layout="constrained")
+    full, zoom = fig.subplots(1, 2)
+    colours = ["#2f62b0", "#5b6475", "#c0661a", "#3c9a5f", "#9b59b6", "#d62728", "#b8a03a",
+               "#17becf"]
+    start = np.mean([r.scores[split][0] for r in runs])
+    low = 1.0
     for colour, strategy in zip(colours, dict.fromkeys(r.strategy for r in runs)):
         mine = [r for r in runs if r.strategy == strategy]
         x = np.array(mine[0].labels)
         y = np.array([r.scores[split] for r in mine])
-        ls = "--" if strategy == "random" else "-"
-        ax.plot(x[1:], y.mean(axis=0)[1:], ls, marker="o", ms=3.5, color=colour, label=strategy)
-        ax.fill_between(x[1:], y.min(axis=0)[1:], y.max(axis=0)[1:], color=colour, alpha=0.15)
-    start = np.mean([r.scores[split][0] for r in runs])
-    ax.axhline(start, color="#c0392b", lw=1, ls=":",
-               label=f"default model, no labels ({start:.3f})")
-    ax.set_xlabel("labelled pairs")
-    ax.set_ylabel(f"macro-F1 on {split}")
-    ax.set_xticks(runs[0].labels[1:])
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+        low = min(low, float(y.mean(axis=0)[2:].min()))
+        for ax, first in ((full, 1), (zoom, 2)):
+            ax.plot(x[first:], y.mean(axis=0)[first:], "--" if strategy == "random" else "-",
+                    marker="o", ms=3.5, color=colour, lw=2.2 if strategy == "random" else 1.4,
+                    label=strategy)
+            ax.fill_between(x[first:], y.min(axis=0)[first:], y.max(axis=0)[first:],
+                            color=colour, alpha=0.12)
+    full.axhline(start, color="#c0392b", lw=1, ls=":",
+                 label=f"default model, no labels ({start:.3f})")
+    zoom.set_ylim(low - 0.02, None)
+    for ax, first in ((full, 1), (zoom, 2)):
+        ax.set_xlabel("labelled pairs")
+        ax.set_ylabel(f"macro-F1 on {split}")
+        ax.set_xticks(runs[0].labels[first:])
+        ax.grid(alpha=0.3)
+    full.legend(fontsize=8, loc="lower right")
+    zoom.set_title("from 200 labels on", fontsize=10)
     if title:
-        ax.set_title(title, fontsize=10)
+        full.set_title(title, fontsize=10)
     return fig
-
 
 def run_simulation(model: str | Path, corpus: str, cache: str | Path, *,
                    data_path: str | None = None, seeds: int = 3, rounds: int = 8,
@@ -278,10 +292,6 @@ def run_simulation(model: str | Path, corpus: str, cache: str | Path, *,
             runs.append(run)
             logger.info("%s seed %d: %s %s", name, seed, primary, run.scores[primary])
     checkpoints = [n for n in (200, 400, 800) if n <= rounds * round_size]
-    summary = {split: summarize(runs, split, checkpoints) for split in evals}
-    final = summary[primary].get("random", {}).get(max(checkpoints), {}).get("mean")
-    reach = {name: labels_to_reach(runs, primary, name, final) for name in strategies} \
-        if final is not None else {}
     ceiling = _ceiling(pool, evals, c)
     result = {"corpus": corpus, "model": str(model), "primary": primary,
               "pool": len(pool.pairs), "pool_per_seed": len(pools[0].pairs),
@@ -291,10 +301,27 @@ def run_simulation(model: str | Path, corpus: str, cache: str | Path, *,
                                "and logits), standardised, balanced class weights",
                        "C": c, "C_grid_dev": {str(k): round(v, 4) for k, v in grid.items()}},
               "temperature": temperature, "round_size": round_size, "rounds": rounds,
-              "checkpoints": checkpoints, "strategies": strategies, "summary": summary,
-              "random_final_mean": final, "labels_to_reach_random_final": reach,
+              "checkpoints": checkpoints, "strategies": strategies,
               "seconds": round(time.time() - started, 1), "runs": [r.to_dict() for r in runs]}
-    return result, runs
+    return summarized(result, runs), runs
+
+
+def summarized(result: dict[str, Any], runs: Sequence[Run]) -> dict[str, Any]:
+    """``result`` with, for every split, the mean over seeds at each checkpoint (``summary``),
+    random selection's mean at the last checkpoint and the labels each strategy needs to reach
+    it (``random_final``, ``labels_to_reach``)."""
+    checkpoints = result["checkpoints"]
+    last = str(max(checkpoints))
+    result["summary"], result["random_final"], result["labels_to_reach"] = {}, {}, {}
+    for split in runs[0].scores:
+        summary = summarize(runs, split, checkpoints)
+        final = summary.get("random", {}).get(last, {}).get("mean")
+        result["summary"][split] = summary
+        result["random_final"][split] = final
+        result["labels_to_reach"][split] = {
+            name: labels_to_reach(runs, split, name, final) for name in summary} \
+            if final is not None else {}
+    return result
 
 
 def _ceiling(pool: FeatureSet, evals: dict[str, FeatureSet], c: float) -> dict[str, float]:
@@ -323,12 +350,13 @@ def markdown(result: dict[str, Any]) -> str:
                   + " |", "|---|" + "---:|" * len(checkpoints)]
         for name, cells in by_strategy.items():
             lines.append(f"| {name} | " + " | ".join(
-                f"{cells[n]['mean']:.3f} ± {cells[n]['std']:.3f}" if n in cells else "–"
-                for n in checkpoints) + " |")
-    final = result.get("random_final_mean")
-    if final is not None:
-        lines.append(f"\nrandom's {max(checkpoints)}-label mean on {result['primary']}: "
-                     f"{final:.3f}; labels each strategy needs to reach it: " + ", ".join(
-                         f"{k} {v if v is not None else 'not within the rounds'}"
-                         for k, v in result["labels_to_reach_random_final"].items()))
+                f"{cells[str(n)]['mean']:.3f} ± {cells[str(n)]['std']:.3f}" if str(n) in cells
+                else "–" for n in checkpoints) + " |")
+    for split, final in result.get("random_final", {}).items():
+        if final is None:
+            continue
+        lines.append(f"\n{split}: random's {max(checkpoints)}-label mean {final:.3f}; labels "
+                     "each strategy needs to reach it: " + ", ".join(
+                         f"{k} {v if v is not None else '-'}"
+                         for k, v in result["labels_to_reach"][split].items()))
     return "\n".join(lines)
