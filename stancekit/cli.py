@@ -401,7 +401,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
     result = run_audit(args.model, pairs, mode=args.mode, folds=args.folds, seed=args.seed,
                        method=args.method, backend=args.backend, device=args.device,
                        base=args.base, data_path=args.data)
-    paths = write_audit(result, out, report=not args.no_report)
+    paths = write_audit(result, out)
+    if not args.no_report:
+        from .report.label_audit import write_audit_report
+
+        paths.append(write_audit_report(result, out))
     s = result.summary
     print(f"{s['n']} pairs, {s['flagged']} flagged as likely mislabelled ({s['method']}, "
           f"{s['mode']}, {s['folds']} folds; out-of-fold macro-F1 {s['cv_f1_macro']:.3f})")

@@ -45,13 +45,14 @@ from ..data.readers import open_rejects, write_reject
 from ..data.records import StancePair
 from ..errors import DataError
 from ..labels import LABELS, NEUTRAL
-from ..report.pages import ACTOR_STYLE, TARGET_STYLE, highlight
 
 FROM_NAME = "stance"
 TO_NAME = "text"
 NOT_ABOUT_TARGET = "not about this target"
 CHOICES = (*LABELS, NOT_ABOUT_TARGET)
 CHOICE_TO_LABEL = {**{label: label for label in LABELS}, NOT_ABOUT_TARGET: NEUTRAL}
+ACTOR_STYLE = "background:#d6e6ff;border-bottom:2px solid #2f62b0;padding:0 2px"
+TARGET_STYLE = "background:#ffe2c4;border-bottom:2px solid #c0661a;padding:0 2px"
 
 
 def labeling_config() -> str:
@@ -68,6 +69,25 @@ def labeling_config() -> str:
   </Choices>
 </View>
 """
+
+
+def highlight(text: str, actor: Sequence[tuple[int, int]], target: Sequence[tuple[int, int]]
+              ) -> str:
+    """``text`` escaped, with the actor's mentions and the target's in two inline-styled
+    ``<span>``s (inline: Label Studio shows the HTML without a stylesheet; the audit report
+    uses it too). A target mention overlapping an actor mention is left unmarked."""
+    marks = [(s, t, ACTOR_STYLE, "actor") for s, t in actor]
+    marks += [(s, t, TARGET_STYLE, "target") for s, t in target
+              if not any(s < at and a0 < t for a0, at in actor)]
+    out, last = [], 0
+    for start, end, style, kind in sorted(marks):
+        if start < last:  # overlapping mentions of one side: the first is marked
+            continue
+        out.append(html.escape(text[last:start]))
+        out.append(f'<span style="{style}" title="{kind}">{html.escape(text[start:end])}</span>')
+        last = end
+    out.append(html.escape(text[last:]))
+    return "".join(out)
 
 
 def highlighted_html(pair: StancePair) -> str:

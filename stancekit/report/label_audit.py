@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..adapt.label_studio import highlight
 from ..labels import LABELS
 from . import pages
 
@@ -38,8 +39,8 @@ def audit_section(summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]],
              pages.e(r["suggested"]), pages.num(r["p_given"]),
              *(pages.num(r["probs"][lab]) for lab in LABELS),
              pages.e(", ".join(map(str, r.get("annotators") or [])) or "–"),
-             pages.highlight(r["text"], [tuple(s) for s in r.get("actor_spans") or ()],
-                             [tuple(s) for s in r.get("target_spans") or ()])]
+             highlight(r["text"], [tuple(s) for s in r.get("actor_spans") or ()],
+                       [tuple(s) for s in r.get("target_spans") or ()])]
             for r in shown]
     what = (f"{len(shown)} of {len(flagged)} flagged pairs" if flagged else
             f"no pair is flagged; the {len(shown)} with the lowest probability of their label")

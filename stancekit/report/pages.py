@@ -66,29 +66,6 @@ def e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-ACTOR_STYLE = "background:#d6e6ff;border-bottom:2px solid #2f62b0;padding:0 2px"
-TARGET_STYLE = "background:#ffe2c4;border-bottom:2px solid #c0661a;padding:0 2px"
-
-
-def highlight(text: str, actor: Sequence[tuple[int, int]], target: Sequence[tuple[int, int]]
-              ) -> str:
-    """``text`` escaped, with the actor's mentions and the target's in two inline-styled
-    ``<span>``s (inline: the HTML also goes where no stylesheet follows, e.g. Label Studio).
-    A target mention overlapping an actor mention is left unmarked."""
-    marks = [(s, t, ACTOR_STYLE, "actor") for s, t in actor]
-    marks += [(s, t, TARGET_STYLE, "target") for s, t in target
-              if not any(s < at and a0 < t for a0, at in actor)]
-    out, last = [], 0
-    for start, end, style, kind in sorted(marks):
-        if start < last:  # overlapping mentions of one side: the first is marked
-            continue
-        out.append(e(text[last:start]))
-        out.append(f'<span style="{style}" title="{kind}">{e(text[start:end])}</span>')
-        last = end
-    out.append(e(text[last:]))
-    return "".join(out)
-
-
 def num(value: Any, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "–"

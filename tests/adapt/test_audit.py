@@ -21,6 +21,7 @@ from stancekit.adapt.audit import (
 )
 from stancekit.cli import main
 from stancekit.labels import LABELS
+from stancekit.report.label_audit import write_audit_report
 
 FLIPPED = (3, 10, 17, 26, 31, 44)
 
@@ -91,11 +92,11 @@ def test_written_files_and_report(tmp_path: Path, noisy_pairs) -> None:
     result = audit(noisy_pairs, probs, method="confident-learning", info={"mode": "features",
                                                                           "folds": 5})
     paths = write_audit(result, tmp_path / "audit")
+    page = write_audit_report(result, tmp_path / "audit").read_text()
     rows = [json.loads(x) for x in (tmp_path / "audit" / "label_issues.jsonl").read_text()
             .splitlines()]
     assert len(rows) == 60 and {r["id"] for r in rows[:6]} == {f"n{i}" for i in FLIPPED}
     assert all(r["flagged"] for r in rows[:6]) and not any(r["flagged"] for r in rows[6:])
-    page = (tmp_path / "audit" / "index.html").read_text()
     assert "Likely label errors" in page and "6 of 6 flagged pairs" in page
     assert 'title="actor">' in page  # the evidence text with the actor marked
     assert paths[1].name == "audit.json"
