@@ -26,6 +26,7 @@ data is this file.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -128,7 +129,9 @@ def out_of_fold_features(x: np.ndarray, y: np.ndarray, folds: Sequence[np.ndarra
             head = linear_head(None if enough else 0.01, seed)
         else:
             head = linear_head(c, seed)
-        head.fit(x[train], y[train])
+        with warnings.catch_warnings():  # scikit-learn's notices of coming API changes
+            warnings.simplefilter("ignore", FutureWarning)
+            head.fit(x[train], y[train])
         probs[test] = full_probs(head, x[test])
     return probs
 
