@@ -3,6 +3,7 @@ Studio export written by hand -> import -> train one step; argument errors."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from stancekit.cli import main
 
 @pytest.fixture
 def pool(tmp_path: Path, synthetic_pairs, write_pairs) -> Path:
-    pairs = [p.__class__(**{**p.__dict__, "label": None}) for p in synthetic_pairs(40, seed=5)]
+    pairs = [dataclasses.replace(p, label=None) for p in synthetic_pairs(40, seed=5)]
     return write_pairs(tmp_path / "pool.jsonl", pairs)
 
 
