@@ -300,7 +300,16 @@ def test_ctrl_c_stops_cleanly_and_resumes(random_model: Path, tmp_path: Path,
     out = tmp_path / "out.jsonl"
     args = ["predict", "--model", str(random_model), "--input", str(src), "--output", str(out),
             "--chunk-size", "100", "--batch-size", "16"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}  # as this process
+    # the child waits 0.2 s before each chunk (a sitecustomize only this test writes), so that
+    # on a fast machine it is still running when a second run is refused and it is stopped
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    (slow / "sitecustomize.py").write_text(
+        "import time\nfrom stancekit.prediction import StanceClassifier\n"
+        "_predict = StanceClassifier.predict\n"
+        "def predict(self, *a, **kw):\n    time.sleep(0.2)\n    return _predict(self, *a, **kw)\n"
+        "StanceClassifier.predict = predict\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": f"{slow}{os.pathsep}{ROOT}", "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "stancekit.cli", *args]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -329,4 +338,5 @@ def test_ctrl_c_stops_cleanly_and_resumes(random_model: Path, tmp_path: Path,
     predict_file(StanceClassifier.from_pretrained(random_model), src, clean, batch_size=16,
                  chunk_size=100, progress=False)
     assert out.read_bytes() == clean.read_bytes()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["clean.jsonl", "in.jsonl", "out.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clean.jsonl", "in.jsonl", "out.jsonl",
+                                                           "slow"]
