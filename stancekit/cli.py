@@ -242,7 +242,8 @@ def _add_adapt_commands(sub: Any) -> None:
 
     p = sub.add_parser("audit", help="rank labelled pairs by how likely their label is wrong")
     p.add_argument("--model", required=True, help="model directory")
-    p.add_argument("--data", required=True, help="labelled pairs (JSONL, CSV or Parquet)")
+    p.add_argument("--input", "--data", dest="input", required=True,
+                   help="labelled pairs (JSONL, CSV or Parquet)")
     p.add_argument("--output", default=None, metavar="DIR",
                    help="label_issues.jsonl, audit.json and index.html (default: DATA_STEM.audit "
                         "beside the data)")
@@ -323,11 +324,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .modeldir import refresh_card
     from .prediction import StanceClassifier
     from .training import train
-    from .training.loop import check_output_dir
 
     config = load_config(args.config, args.overrides)
     logger.info("config: %s", json.dumps(config.to_dict()))
-    check_output_dir(Path(config.train.output_dir), overwrite=args.overwrite)  # before any work
     splits = load_splits(config.data)
     logger.info("splits: %s", {k: len(v) for k, v in splits.items()})
     out = train(config, splits, overwrite=args.overwrite)
@@ -413,7 +412,7 @@ def _check_evaluate_paths(args: argparse.Namespace, out: Path, split_names: list
     if args.report:
         writes += [("--report", p) for p in report_files(args.report, split_names)
                    if not any(p.resolve() == w.resolve() for _, w in writes)]  # same content
-    reads = [("--data", f) for f in args.data or ()]
+    reads = [("--input", f) for f in args.input or ()]
     reads += [(f"the model's data.{k}", getattr(data, k)) for k in ("train", "dev", "test")]
     reads += [(f"--model's {f.name}", f) for f in modeldir.files(args.model)]
     check_outputs(writes, reads)
@@ -553,13 +552,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.folds < 2:
         raise UsageError(f"--folds: expected 2 or more, found {args.folds}")
     out = Path(args.output) if args.output else \
-        Path(args.data).with_name(Path(args.data).stem + ".audit")
+        Path(args.input).with_name(Path(args.input).stem + ".audit")
     reader = PairReader(label_scheme=LabelScheme(args.label_scheme, where="--label-scheme"),
                         require_label=True)
-    pairs = reader.read(args.data)
+    pairs = reader.read(args.input)
     result = run_audit(args.model, pairs, mode=args.mode, folds=args.folds, seed=args.seed,
                        method=args.method, backend=args.backend, device=args.device,
-                       base=args.base, data_path=args.data)
+                       base=args.base, data_path=args.input)
     paths = write_audit(result, out)
     if not args.no_report:
         from .report.label_audit import write_audit_report

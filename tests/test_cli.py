@@ -272,10 +272,11 @@ def test_one_input_flag_with_the_old_name_hidden(cli_model: Path, tmp_path: Path
     assert "--input FILE" in help_text and "--data" not in help_text
 
 
-def test_train_refuses_to_replace_a_model_without_overwrite(cli_model: Path, cli_error) -> None:
+def test_train_refuses_to_replace_a_model_without_overwrite(cli_model: Path, cli_error,
+                                                            small_data) -> None:
     before = (cli_model / "model.safetensors").read_bytes()
-    assert cli_error(["train", "data.corpus=files", "data.train=/nowhere.jsonl",
-                      f"train.output_dir={cli_model}"]) == (
+    assert cli_error(["train", "data.corpus=files", f"data.train={small_data[0]}",
+                      f"data.dev={small_data[1]}", f"train.output_dir={cli_model}"]) == (
         f"error: {cli_model}: a model directory is already there; pass --overwrite (Python: "
         "train(..., overwrite=True)) to replace it, or choose another train.output_dir")
     assert (cli_model / "model.safetensors").read_bytes() == before

@@ -300,19 +300,22 @@ def test_ctrl_c_stops_cleanly_and_resumes(random_model: Path, tmp_path: Path,
     out = tmp_path / "out.jsonl"
     args = ["predict", "--model", str(random_model), "--input", str(src), "--output", str(out),
             "--chunk-size", "100", "--batch-size", "16"]
-    # the child waits 0.2 s before each chunk (a sitecustomize only this test writes), so that
+    # the child waits 0.5 s before each chunk (a sitecustomize only this test writes), so that
     # on a fast machine it is still running when a second run is refused and it is stopped
     slow = tmp_path / "slow"
     slow.mkdir()
     (slow / "sitecustomize.py").write_text(
         "import time\nfrom stancekit.prediction import StanceClassifier\n"
         "_predict = StanceClassifier.predict\n"
-        "def predict(self, *a, **kw):\n    time.sleep(0.2)\n    return _predict(self, *a, **kw)\n"
+        "def predict(self, *a, **kw):\n    time.sleep(0.5)\n    return _predict(self, *a, **kw)\n"
         "StanceClassifier.predict = predict\n", encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": f"{slow}{os.pathsep}{ROOT}", "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "stancekit.cli", *args]
+    # SIGINT as a terminal delivers it, even when this test runs in a background job (which
+    # starts with SIGINT ignored, an ignorance children inherit)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=lambda: signal.signal(signal.SIGINT,
+                                                                        signal.SIG_DFL))
     record = out.with_name("out.jsonl.progress.json")
     deadline = time.time() + 120
     while not (record.is_file() and json.loads(record.read_text() or "{}").get("pairs", 0)):

@@ -66,7 +66,6 @@ def train(config: Config, splits: Mapping[str, Any] | None = None, *,
     config = with_absolute_paths(config)
     tc = config.train
     out = Path(tc.output_dir)
-    check_output_dir(out, overwrite=overwrite)
     if splits is None:
         splits = load_splits(config.data)
     else:
@@ -75,7 +74,8 @@ def train(config: Config, splits: Mapping[str, Any] | None = None, *,
                                  hints="config", name=f"split {name!r}")
                   for name, rows in splits.items()}
     train_pairs, dev_pairs = splits.get("train", []), splits.get("dev", [])
-    _check_splits(train_pairs, dev_pairs)
+    _check_splits(train_pairs, dev_pairs)  # bad data is reported first, then the output
+    check_output_dir(out, overwrite=overwrite)  # before any training
     no_stack = why_not_stack(dev_pairs) if tc.stack_lexical else None
     if no_stack:
         logger.warning("%s; training goes on without it", no_stack)

@@ -274,7 +274,7 @@ def test_bad_pair_file(tmp_path: Path, cli_error, small_data, name: str, content
     assert err.reason.startswith(reason)
     where = f"{path}:{line}" if line else str(path)
     where += f" field {field!r}" if field else ""
-    out = cli_error(["train", "data.corpus=files", f"data.train={path}",
+    out = cli_error(["train", "data.corpus=files", f"data.train={path}", f"train.output_dir={tmp_path}/m",
                      f"data.dev={small_data[1]}"])
     assert out.startswith(f"error: {where}: {reason}")
 
@@ -293,7 +293,7 @@ def test_unreadable_pair_file(tmp_path: Path, cli_error, monkeypatch, small_data
     monkeypatch.setattr(Path, "open", refuse)
     with pytest.raises(DataError, match=rf"^{path}: cannot read the file \(Permission denied\)$"):
         PairReader().read(path)
-    out = cli_error(["train", "data.corpus=files", f"data.train={path}",
+    out = cli_error(["train", "data.corpus=files", f"data.train={path}", f"train.output_dir={tmp_path}/m",
                      f"data.dev={small_data[1]}"])
     assert out == f"error: {path}: cannot read the file (Permission denied)"
 
@@ -307,7 +307,7 @@ def test_column_mapped_to_a_column_the_file_lacks(tmp_path: Path, cli_error, sma
         PairReader(columns={"text": "sentence"}).read(path)
     assert (info.value.line, info.value.field, info.value.reason) == \
         (1, "sentence", reason + "columns={'text': 'COLUMN'})")
-    out = cli_error(["train", "data.corpus=files", f"data.train={path}",
+    out = cli_error(["train", "data.corpus=files", f"data.train={path}", f"train.output_dir={tmp_path}/m",
                      f"data.dev={small_data[1]}", "data.columns={text: sentence}"])
     # the hint in the words of the place the mapping is given: a config override here
     assert out == f"error: {path}:1 field 'sentence': {reason}data.columns={{text: COLUMN}})"
@@ -322,7 +322,7 @@ def test_train_file_without_rows(tmp_path: Path, cli_error, small_data, content:
     path = tmp_path / "train.jsonl"
     path.write_bytes(content)
     assert PairReader().read(path) == []  # an empty file is no error for prediction ...
-    out = cli_error(["train", "data.corpus=files", f"data.train={path}",
+    out = cli_error(["train", "data.corpus=files", f"data.train={path}", f"train.output_dir={tmp_path}/m",
                      f"data.dev={small_data[1]}"])  # ... but nothing to train on is
     assert out == "error: the train split is empty; nothing to train on"
 
