@@ -101,7 +101,8 @@ def article_from_dict(row: Mapping[str, Any], *, path: str | None = None,
         elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
             doc_id = str(raw_id)
         else:
-            raise DataError(f"expected a string or integer id, found {type(raw_id).__name__}",
+            found = "NaN" if raw_id != raw_id else type(raw_id).__name__  # NaN != NaN
+            raise DataError(f"expected a string or integer id, found {found}",
                             field="id")
         actors = row.get("actors")
         if isinstance(actors, str):  # CSV cells: "Iran; Saudi Arabia"

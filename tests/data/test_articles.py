@@ -102,6 +102,8 @@ ARTICLE_ROWS = [
                  id="actor-unknown-key"),
     pytest.param({**ARTICLE, "id": False}, "id", "expected a string or integer id, found bool",
                  id="article-boolean-id"),
+    pytest.param('{"id": NaN, "text": "Iran spoke."}', "id",
+                 "expected a string or integer id, found NaN", id="article-NaN-id"),
     pytest.param('{"id": "b", "text": "Iran spoke.", "targets": ["a"], "text": "Egypt spoke."}',
                  "text", "the key 'text' appears twice in one object; a JSON reader would keep "
                  "only the last value", id="article-repeated-key"),
