@@ -7,12 +7,13 @@ Usage:
 The article is the project-written example (`examples/article.jsonl`, six actors in
 `examples/actors.yaml`) repeated up to each size, its copies separated by a blank line
 (``--one-paragraph``: by a space, one endless paragraph). Printed per size: the sentences,
-pairs (evidence windows x targets), the time of pair building alone (`PairBuilder.build` with the model's
-token counter), and of `stancekit predict --actors` end to end (`predict_articles`: reading,
-pair building, prediction, aggregation; the model is loaded once before). Without
-``--model`` a tiny random BERT (2 layers, hidden 32) is built in a temporary directory, so
-that the model's share of the time stays small. Times are wall-clock seconds with the
-process's CPU seconds in brackets (the latter barely move when other work shares the machine).
+the pairs (evidence windows x targets), the time of pair building alone (`PairBuilder.build`
+with the model's token counter), and of `stancekit predict --actors` end to end
+(`predict_articles`: reading, pair building, prediction, aggregation; the model is loaded once
+before). Without ``--model`` a tiny random BERT (2 layers, hidden 32) is built in a temporary
+directory, so that the model's share of the time stays small. Times are wall-clock seconds
+with the process's CPU seconds in brackets (the latter barely move when other work shares the
+machine). Figures: `docs/scaling.md`.
 """
 
 from __future__ import annotations
@@ -96,8 +97,8 @@ def main() -> int:
         print(f"model {args.model or 'tiny random BERT'} loaded in "
               f"{time.perf_counter() - start:.1f} s; {torch.get_num_threads()} torch threads; "
               f"{'one paragraph' if args.one_paragraph else 'paragraphs'}\n")
-        print("| characters | sentences | pairs | pair building, s (CPU s) | end to end, s (CPU s) |",
-              flush=True)
+        print("| characters | sentences | pairs | pair building, s (CPU s) "
+              "| end to end, s (CPU s) |", flush=True)
         print("|---:|---:|---:|---:|---:|")
         for size in (int(s) for s in args.sizes.split(",")):
             text = sep.join([example] * (size // len(example) + 1))[:size]
@@ -117,8 +118,9 @@ def main() -> int:
                                       progress=False, overwrite=True)
             total = (time.perf_counter() - start, time.process_time() - cpu)
             assert counts["pairs"] == len(pairs)
-            print(f"| {size:,} | {n_sentences:,} | {len(pairs):,} | {built[0]:.2f} ({built[1]:.2f}) "
-                  f"| {total[0]:.2f} ({total[1]:.2f}) |", flush=True)
+            print(f"| {size:,} | {n_sentences:,} | {len(pairs):,} "
+                  f"| {built[0]:.2f} ({built[1]:.2f}) | {total[0]:.2f} ({total[1]:.2f}) |",
+                  flush=True)
     return 0
 
 

@@ -74,8 +74,8 @@ def read_meta(path: Path) -> dict[str, Any]:
     if not isinstance(meta, dict):
         raise ModelError(f"{file}: expected a JSON object, found {type(meta).__name__}")
     if list(meta.get("labels") or []) != list(LABELS):
-        raise ModelError(f"{path}: the model predicts {meta.get('labels')}, stancekit expects "
-                         f"{list(LABELS)}; it was trained with another label set")
+        raise ModelError(f"{path}: the model predicts {quote(meta.get('labels'))}, stancekit "
+                         f"expects {list(LABELS)}; it was trained with another label set")
     if not isinstance(meta.get("encoding"), dict):
         raise ModelError(f"{file}: field 'encoding': expected the encoding the model was trained "
                          f"with (template, markers, max_length), found "
