@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .fileio import load_json
 from .labels import LABEL2ID, LABELS
 
 
@@ -87,7 +88,7 @@ class TfidfBaseline:
     def load(cls, path: str | Path) -> TfidfBaseline:
         from sklearn.linear_model import LogisticRegression
 
-        state = json.loads(Path(path).read_text(encoding="utf-8"))
+        state = load_json(Path(path).read_text(encoding="utf-8"), path=path)
         self = cls(C=state["C"], class_weight=state["class_weight"], min_df=state["min_df"])
         self.vectorizers = self._vectorizers(state["vocabularies"])
         for vec, idf in zip(self.vectorizers, state["idf"]):

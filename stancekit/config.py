@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError
-from .fileio import jsonable
+from .errors import ConfigError, DataError, quote
+from .fileio import jsonable, load_yaml
 
 # the fields a pair file's columns map onto (``data.columns``, `stancekit.data.readers`)
 FIELDS = ("id", "actor", "target", "text", "label", "doc_id")
@@ -148,7 +148,7 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -
     """
     if isinstance(overrides, str):
         raise ConfigError(f"overrides: expected a list of 'section.key=value' strings, found the "
-                          f"string {overrides!r}; pass [{overrides!r}]")
+                          f"string {quote(overrides)}; pass [{quote(overrides)}]")
     raw: dict[str, Any] = {}
     source = "defaults"
     if path is not None:
@@ -157,7 +157,9 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -
         if not p.is_file():
             raise ConfigError(f"{path}: config file not found")
         try:
-            loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
+            loaded = load_yaml(p.read_text(encoding="utf-8"), path=path)
+        except DataError as exc:  # a repeated key, too many nodes, an alias bomb
+            raise ConfigError(str(exc)) from None
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc})") \
                 from None
@@ -176,16 +178,20 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -
     for item in overrides:
         key, sep, value = item.partition("=")
         if not sep or "." not in key:
-            problems.append(f"override {item!r}: expected section.key=value, e.g. train.epochs=2")
+            problems.append(f"override {quote(item)}: expected section.key=value, e.g. "
+                            "train.epochs=2")
             continue
         section, _, name = key.strip().partition(".")
         try:
-            parsed = yaml.safe_load(value) if value.strip() else None
+            parsed = load_yaml(value, path=f"override {quote(item)}") if value.strip() else None
+        except DataError as exc:
+            problems.append(str(exc))
+            continue
         except (yaml.YAMLError, ValueError, RecursionError):
             parsed = value
         raw.setdefault(section, {})
         if not isinstance(raw[section], dict):
-            problems.append(f"override {item!r}: section {section!r} is not a mapping")
+            problems.append(f"override {quote(item)}: section {quote(section)} is not a mapping")
             continue
         raw[section][name] = parsed
     return config_from_dict(raw, source=source, problems=problems)
@@ -200,7 +206,8 @@ def config_from_dict(raw: Mapping[str, Any], *, source: str = "config",
     sections: dict[str, Any] = {}
     for name in raw:
         if name not in _SECTION_TYPES:
-            problems.append(f"unknown section {name!r}; expected one of {sorted(_SECTION_TYPES)}")
+            problems.append(f"unknown section {quote(name)}; expected one of "
+                            f"{sorted(_SECTION_TYPES)}")
     for name, cls in _SECTION_TYPES.items():
         values = raw.get(name) or {}
         if not isinstance(values, dict):
@@ -210,7 +217,9 @@ def config_from_dict(raw: Mapping[str, Any], *, source: str = "config",
         kwargs = {}
         for key, value in values.items():
             if key not in known:
-                problems.append(f"{name}.{key}: unknown config key; known keys are {sorted(known)}")
+                shown = key if isinstance(key, str) and len(key) <= 80 else quote(key)
+                problems.append(f"{name}.{shown}: unknown config key; known keys are "
+                                f"{sorted(known)}")
                 continue
             if "float" in known[key].type and isinstance(value, str):
                 # YAML 1.1 reads 3e-5 (no dot) as a string; take it as the number meant
@@ -242,39 +251,32 @@ def _check(f: dataclasses.Field, value: Any) -> str | None:
     for part in f.type.split(" | "):
         accepted += _TYPES[part.strip()]
     if isinstance(value, bool) and bool not in accepted:
-        return f"expected {f.type}, found a boolean {value!r}"
+        return f"expected {f.type}, found a boolean {quote(value)}"
     if not isinstance(value, accepted):
-        found = "no value" if value is None else f"{type(value).__name__} {value!r}"
+        found = "no value" if value is None else f"{type(value).__name__} {quote(value)}"
         return f"expected {f.type}, found {found}"
     if isinstance(value, float) and not math.isfinite(value):
-        return f"expected a finite number, found {value!r}"
+        return f"expected a finite number, found {quote(value)}"
     meta = f.metadata
     if meta.get("choices") and value not in meta["choices"]:
-        return f"expected one of {list(meta['choices'])}, found {value!r}"
+        return f"expected one of {list(meta['choices'])}, found {quote(value)}"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if meta.get("min") is not None and value < meta["min"]:
-            return f"expected a value >= {meta['min']}, found {value!r}"
+            return f"expected a value >= {meta['min']}, found {quote(value)}"
         if meta.get("max") is not None and value > meta["max"]:
-            return f"expected a value <= {meta['max']}, found {value!r}"
+            return f"expected a value <= {meta['max']}, found {quote(value)}"
     if f.type.startswith("tuple") and (len(value) != 2 or not all(
             isinstance(v, str) and v.strip() == v and v for v in value)):
-        return f"expected two non-empty strings without spaces around them, found {value!r}"
+        return f"expected two non-empty strings without spaces around them, found {quote(value)}"
     if isinstance(value, dict) and not all(isinstance(k, str) for k in value):
-        return f"expected string keys, found {value!r}"
+        return f"expected string keys, found {quote(value)}"
     return None
 
 
 def _check_value(section: str, key: str, value: Any) -> str | None:
     """Checks beyond type and range, for the keys whose values have a grammar of their own."""
     if (section, key) == ("encoding", "template"):
-        try:
-            fields = [f for _, f, _, _ in string.Formatter().parse(value) if f is not None]
-        except ValueError as exc:
-            return f"not a valid template ({exc}); write fields as {{actor}} and {{target}}"
-        bad = [f for f in fields if f not in ("actor", "target")]
-        if bad:
-            return (f"unknown template fields {['{' + f + '}' for f in bad]}; a template may use "
-                    "only {actor} and {target}")
+        return check_template(value)
     if (section, key) == ("data", "label_scheme"):
         from .labels import LabelScheme
 
@@ -285,20 +287,55 @@ def _check_value(section: str, key: str, value: Any) -> str | None:
     if (section, key) == ("data", "mix"):
         unknown = sorted(set(value) - set(MIXABLE))
         if unknown:
-            return f"unknown corpora {unknown}; corpora that can be mixed in: {list(MIXABLE)}"
+            return (f"unknown corpora {quote(unknown)}; corpora that can be mixed in: "
+                    f"{list(MIXABLE)}")
         bad = {k: v for k, v in value.items() if isinstance(v, bool)
                or not isinstance(v, (int, float)) or not 0 < v <= 1}
         if bad:
-            return f"expected shares in (0, 1], found {bad}"
+            return f"expected shares in (0, 1], found {quote(bad)}"
     if (section, key) == ("data", "columns"):
         unknown = sorted(set(value) - set(FIELDS))
         if unknown:
-            return f"unknown fields {unknown}; the fields that can be mapped are {list(FIELDS)}"
+            return (f"unknown fields {quote(unknown)}; the fields that can be mapped are "
+                    f"{list(FIELDS)}")
         if not all(isinstance(v, str) and v.strip() for v in value.values()):
-            return f"expected column names as non-empty strings, found {value!r}"
+            return f"expected column names as non-empty strings, found {quote(value)}"
     if (section, key) == ("train", "output_dir") and Path(value).name in ("", ".", ".."):
-        return (f"expected a path that ends in the model directory's own name, found {value!r} "
+        return (f"expected a path that ends in the model directory's own name, found "
+                f"{quote(value)} "
                 "(it would replace its parent), e.g. models/my-model")
+    return None
+
+
+MAX_TEMPLATE_CHARS = 200
+
+
+def check_template(template: str) -> str | None:
+    """What is wrong with an input template, or None. The one check of a template, for config
+    files, overrides and model directories alike: it may hold only the bare fields
+    ``{actor}`` and ``{target}`` — no attribute or index access, and no format spec or
+    conversion (``{actor:>20000000}`` pads every input to 20 million characters)."""
+    if len(template) > MAX_TEMPLATE_CHARS:
+        return (f"a template of {len(template):,} characters; at most {MAX_TEMPLATE_CHARS} are "
+                "allowed (it is the first segment of every input)")
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        return f"not a valid template ({exc}); write fields as {{actor}} and {{target}}"
+    fields = [(name, spec, conv) for _, name, spec, conv in parsed if name is not None]
+    unknown = [name for name, _, _ in fields if name not in ("actor", "target")]
+    if unknown:
+        return (f"unknown template fields {quote(['{' + f + '}' for f in unknown])}; a template "
+                "may use only {actor} and {target}")
+    # rebuilt from its parts, a template of bare fields is itself: "{actor:}" or "{actor!s}"
+    # are not (parse() reports an empty spec or conversion like none)
+    rebuilt = "".join(text.replace("{", "{{").replace("}", "}}")
+                      + ("{" + name + "}" if name else "") for text, name, _, _ in parsed)
+    if rebuilt != template:
+        dressed = ["{" + name + ("!" + conv if conv else "") + (":" + spec if spec else "") + "}"
+                   for name, spec, conv in fields if spec or conv]
+        return (f"template fields with a format spec or conversion {quote(dressed or template)};"
+                " a template may use only the bare fields {actor} and {target}")
     return None
 
 

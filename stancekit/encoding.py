@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from .config import EncodingConfig
-from .data.mentions import pair_mentions
+from .config import EncodingConfig, check_template
+from .data.mentions import ClaimedChars, pair_mentions
 from .data.records import Span, StancePair
+from .errors import ConfigError
 from .labels import LABEL2ID
 
 
@@ -29,6 +30,9 @@ class PairFormatter:
     """
 
     def __init__(self, config: EncodingConfig) -> None:
+        problem = check_template(config.template)
+        if problem:  # an EncodingConfig built in Python has not been through load_config
+            raise ConfigError(f"encoding.template: {problem}")
         self.config = config
 
     @property
@@ -122,9 +126,10 @@ def mark(text: str, actor: Sequence[Span], target: Sequence[Span], actor_markers
     """Wrap spans in markers: ``mark("Riyadh urged", [(0, 6)], [], ("[A]", "[/A]"), ...)``
     gives ``"[A] Riyadh [/A] urged"``. Target spans that overlap an actor span are skipped."""
     inserts: list[tuple[int, int, str]] = []  # (position, order, token): closers before openers
+    actor_chars = ClaimedChars(len(text), actor)
     for spans, (open_, close) in ((actor, actor_markers), (target, target_markers)):
         for start, end in spans:
-            if spans is target and any(s < end and start < e for s, e in actor):
+            if spans is target and not actor_chars.free((start, end)):
                 continue
             inserts.append((start, 1, open_ + " "))
             inserts.append((end, 0, " " + close))

@@ -6,6 +6,9 @@ Every error meant for a user says what was expected, what was found and where
 
 from __future__ import annotations
 
+import reprlib
+from typing import Any
+
 
 class StanceKitError(Exception):
     """Base class of every error stancekit raises on purpose."""
@@ -68,3 +71,31 @@ class Interrupted(KeyboardInterrupt):
     A `KeyboardInterrupt`, not a `StanceKitError`: code that handles bad input never
     swallows it, and the command exits with status 130.
     """
+
+QUOTE_CHARS = 80
+
+
+class _Quoter(reprlib.Repr):
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel, self.maxstring, self.maxother, self.maxlong = 3, QUOTE_CHARS, QUOTE_CHARS, 40
+        self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = self.maxdict = 6
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > 128:  # str() of a huge int is slow, and refused beyond 4300 digits
+            return f"<an integer of {x.bit_length():,} bits>"
+        return super().repr_int(x, level)
+
+
+_QUOTER = _Quoter()
+
+
+def quote(value: Any) -> str:
+    """How an error message quotes a value it found: ``repr(value)`` cut to about 80
+    characters, built without ever making the repr of all of a huge or deeply shared value
+    (a YAML alias bomb holds hundreds of millions of elements)."""
+    try:
+        text = _QUOTER.repr(value)
+    except Exception:  # a value whose own __repr__ fails
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= QUOTE_CHARS + 10 else text[:QUOTE_CHARS] + "..."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .errors import ConfigError
+from .errors import ConfigError, quote
 
 SUPPORT, NEUTRAL, CONDEMN = "support", "neutral", "condemn"
 LABELS: tuple[str, ...] = (SUPPORT, NEUTRAL, CONDEMN)
@@ -42,13 +42,16 @@ class LabelScheme:
         at = f"{where}: " if where else ""
         if isinstance(scheme, str):
             if scheme not in SCHEMES:
-                raise ConfigError(f"{at}unknown label scheme {scheme!r}; known: {sorted(SCHEMES)}")
+                raise ConfigError(f"{at}unknown label scheme {quote(scheme)}; known: "
+                                  f"{sorted(SCHEMES)}")
             self.name, mapping = scheme, SCHEMES[scheme]
         else:
             self.name, mapping = "custom", dict(scheme)
-        bad = sorted({v for v in mapping.values() if v not in LABELS})
+        bad = sorted({quote(v) for v in mapping.values()
+                      if not isinstance(v, str) or v not in LABELS})
         if bad:
-            raise ConfigError(f"{at}label scheme maps onto {bad}; targets must be among {list(LABELS)}")
+            raise ConfigError(f"{at}label scheme maps onto [{', '.join(bad[:6])}]; targets must "
+                              f"be among {list(LABELS)}")
         self.mapping = {_key(k): v for k, v in mapping.items()}
         # The canonical names are always accepted as well.
         for label in LABELS:

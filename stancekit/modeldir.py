@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import sys
@@ -21,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from .data.records import StancePair
-from .errors import ConfigError, ModelError
+from .errors import ConfigError, DataError, ModelError, quote
+from .fileio import load_json
 from .labels import LABELS
 from .pretrained import quiet_transformers
 
@@ -66,28 +68,74 @@ def read_meta(path: Path) -> dict[str, Any]:
 
     file = path / META_FILE
     try:
-        meta = json.loads(file.read_text(encoding="utf-8"))
+        meta = load_json(file.read_text(encoding="utf-8"), path=file)
+    except DataError as exc:  # a repeated key
+        raise ModelError(str(exc)) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelError(f"{file}: not valid JSON ({exc})") from None
     if not isinstance(meta, dict):
         raise ModelError(f"{file}: expected a JSON object, found {type(meta).__name__}")
     if list(meta.get("labels") or []) != list(LABELS):
-        raise ModelError(f"{path}: the model predicts {meta.get('labels')}, stancekit expects "
-                         f"{list(LABELS)}; it was trained with another label set")
+        raise ModelError(f"{path}: the model predicts {quote(meta.get('labels'))}, stancekit "
+                         f"expects {list(LABELS)}; it was trained with another label set")
     if not isinstance(meta.get("encoding"), dict):
         raise ModelError(f"{file}: field 'encoding': expected the encoding the model was trained "
-                         f"with (template, markers, max_length), found {meta.get('encoding')!r}")
+                         f"with (template, markers, max_length), found "
+                         f"{quote(meta.get('encoding'))}")
     try:  # the same validation as a config file: a template may use only {actor}, {target}
         meta["encoding_config"] = config_from_dict({"encoding": meta["encoding"]},
                                                    source=f"{file} (encoding)").encoding
     except ConfigError as exc:
         raise ModelError(str(exc)) from None
-    temperature = meta.get("temperature", 1.0)
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or \
-            not 0 < temperature < float("inf"):
-        raise ModelError(f"{file}: field 'temperature': expected a positive number, "
-                         f"found {temperature!r}")
+    check_numbers(meta, file)
     return meta
+
+
+# A fitted temperature lies in calibration.T_BOUNDS (0.05-20); beyond these, a temperature
+# turns every probability into NaN (1e-320) or into a uniform 1/3.
+TEMPERATURE_RANGE = (0.01, 100.0)
+N_FEATURES_STACKED = 2 * len(LABELS)  # the transformer's and the lexical model's probabilities
+
+
+def check_numbers(meta: dict[str, Any], file: Path) -> None:
+    """Every number of ``stancekit.json`` is finite, and the ones prediction computes with are
+    in range: the temperatures, and the stacker's coefficients of the right shape. Raises a
+    `ModelError` naming the file and the field."""
+    def fail(field: str, expected: str, value: Any) -> ModelError:
+        return ModelError(f"{file}: field {field!r}: expected {expected}, found {quote(value)}")
+
+    def walk(value: Any, field: str) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise fail(field, "a finite number", value)
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(sub, f"{field}.{key}" if field else str(key))
+        elif isinstance(value, list):
+            for i, sub in enumerate(value):
+                walk(sub, f"{field}[{i}]")
+
+    def number(value: Any, field: str, low: float, high: float) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not low <= value <= high:
+            raise fail(field, f"a number in [{low:g}, {high:g}]", value)
+
+    def matrix(value: Any, field: str, shape: tuple[int, ...]) -> None:
+        rows = value if len(shape) == 2 else [value]
+        if not (isinstance(value, list) and len(rows) == (shape[0] if len(shape) == 2 else 1)
+                and all(isinstance(r, list) and len(r) == shape[-1] and all(
+                    isinstance(x, (int, float)) and not isinstance(x, bool) for x in r)
+                    for r in rows)):
+            raise fail(field, f"numbers in the shape {list(shape)}", value)
+
+    walk(meta, "")
+    number(meta.get("temperature", 1.0), "temperature", *TEMPERATURE_RANGE)
+    stacker = meta.get("stacker")
+    if stacker:
+        if not isinstance(stacker, dict):
+            raise fail("stacker", "an object with coef and intercept", stacker)
+        matrix(stacker.get("coef"), "stacker.coef", (len(LABELS), N_FEATURES_STACKED))
+        matrix(stacker.get("intercept"), "stacker.intercept", (len(LABELS),))
+        number(stacker.get("temperature", 1.0), "stacker.temperature", *TEMPERATURE_RANGE)
 
 
 def load(path: str | Path) -> tuple[Any, Any, dict[str, Any], Any]:
@@ -136,7 +184,24 @@ def load(path: str | Path) -> tuple[Any, Any, dict[str, Any], Any]:
                 ValueError) as exc:
             raise ModelError(f"{path / LEXICAL_FILE}: the stacked model's lexical half cannot "
                              f"be loaded ({type(exc).__name__}: {exc})") from None
+        _check_lexical(lexical, path / LEXICAL_FILE)
     return model, tokenizer, meta, lexical
+
+
+def _check_lexical(lexical: Any, file: Path) -> None:
+    """The TF-IDF half's numbers are finite (NaN there would make every probability NaN)."""
+    import numpy as np
+
+    arrays = {**{f"idf[{i}]": v.idf_ for i, v in enumerate(lexical.vectorizers)},
+              "coef": lexical.clf.coef_, "intercept": lexical.clf.intercept_}
+    for field, array in arrays.items():
+        try:
+            ok = bool(np.all(np.isfinite(np.asarray(array, dtype=float))))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ModelError(f"{file}: field {field!r}: expected finite numbers, found "
+                             f"{quote(np.asarray(array).tolist())}")
 
 
 def is_model_dir(path: Path) -> bool:

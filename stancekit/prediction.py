@@ -20,7 +20,7 @@ from .calibration import softmax
 from .data.frames import table_kind, to_pairs
 from .data.records import StancePair
 from .encoding import PairFormatter
-from .errors import ConfigError
+from .errors import ConfigError, DataError, quote
 from .labels import LABELS, LabelScheme
 from .stacking import lexical_texts, stack
 
@@ -50,7 +50,7 @@ class Prediction:
 def check_abstain_below(value: float | None, *, name: str = "abstain_below") -> None:
     """The one check of an abstention threshold (library argument and CLI flag alike)."""
     if value is not None and not 0.0 <= value <= 1.0:
-        raise ConfigError(f"{name}: expected a probability in [0, 1], found {value!r}")
+        raise ConfigError(f"{name}: expected a probability in [0, 1], found {quote(value)}")
 
 
 class StanceClassifier:

@@ -157,6 +157,77 @@ def build_pairs() -> Callable[..., list[StancePair]]:
     return build
 
 
+# Project-written, fictional news paragraphs: several actors, aliases, abbreviations, quotes
+# and referring-back phrases, as a long article has them.
+NEWS_PARAGRAPHS = (
+    "Fighting spread along the northern frontier on Saturday after Vostrian units crossed into "
+    "the Lenmar valley. Ankara said it backed the operation and pledged support. Riyadh urged "
+    "both sides to exercise restraint and to return to talks brokered by the U.N. envoy, Dr. "
+    "Helena Marsh.",
+    "The European Union condemned the incursion as a breach of international law. The bloc "
+    "said it would review its trade preferences. Its spokesman added that \"nothing is off the "
+    "table.\" Cairo stopped short of endorsing the offensive, saying only that it was "
+    "following events closely.",
+    "The Lenmar Liberation Front vowed to resist. Its leader said the operation was an "
+    "invasion. Separately, Kessler Maritime said it had suspended sailings to the region "
+    "until further notice. The company declined to comment on Jan. 14 at 3 p.m. local time.",
+)
+NEWS_ACTORS = (("Turkey", ("Ankara",), "state"), ("Saudi Arabia", ("Riyadh",), "state"),
+               ("Egypt", ("Cairo",), "state"), ("European Union", ("EU",), "international_org"),
+               ("Lenmar Liberation Front", (), "armed_group"), ("Kessler Maritime", (), "company"))
+
+
+@pytest.fixture(scope="session")
+def long_article() -> Callable[..., str]:
+    """``long_article(n, sep)``: ``n`` characters of the news paragraphs repeated, joined by
+    ``sep`` (default a blank line; ``" "``: one endless paragraph)."""
+
+    def make(n: int, sep: str = "\n\n") -> str:
+        block = sep.join(NEWS_PARAGRAPHS)
+        return sep.join([block] * (n // len(block) + 1))[:n]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def news_actors() -> tuple:
+    """The actors of the news paragraphs (`Actor` objects)."""
+    from stancekit.data.articles import Actor
+
+    return tuple(Actor(name, aliases, kind) for name, aliases, kind in NEWS_ACTORS)
+
+
+def _lines_run(work: Callable[[], object]) -> int:
+    import sys
+
+    import stancekit
+
+    root = str(Path(stancekit.__file__).parent)
+    count = 0
+
+    def local(frame, event, arg):
+        nonlocal count
+        count += event == "line"
+        return local
+
+    previous = sys.gettrace()
+    sys.settrace(lambda frame, event, arg: local if frame.f_code.co_filename.startswith(root)
+                 else None)
+    try:
+        work()
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+@pytest.fixture(scope="session")
+def lines_run() -> Callable[[Callable[[], object]], int]:
+    """``lines_run(work)``: how many lines of stancekit's own code ``work()`` runs — a count of
+    operations that, unlike a timing, does not depend on the machine or its load (tests of
+    linear time compare it at two input sizes)."""
+    return _lines_run
+
+
 def _jsonl(*rows: dict | str) -> bytes:
     return "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows).encode()
 

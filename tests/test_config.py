@@ -7,8 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
-from stancekit.config import Config, config_from_dict, describe, load_config
+from stancekit.config import Config, EncodingConfig, config_from_dict, describe, load_config
+from stancekit.encoding import PairFormatter
 from stancekit.errors import ConfigError
 
 CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.yaml"))
@@ -166,3 +168,99 @@ def test_config_api_misuse() -> None:
     with pytest.raises(ConfigError, match=r"^config: expected a mapping of sections \['data', "
                        r"'encoding', 'model', 'train'\], found list$"):
         config_from_dict([("train", {})])  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- templates, YAML
+
+
+@pytest.mark.parametrize("template, problem", [
+    pytest.param("{actor:>20000000} on {target}", "template fields with a format spec or "
+                 "conversion ['{actor:>20000000}']", id="template-format-spec"),
+    pytest.param("{actor:>99999999999999999999} on {target}", "template fields with a format "
+                 "spec or conversion ['{actor:>99999999999999999999}']",
+                 id="template-format-spec-too-wide"),
+    pytest.param("{actor!r} on {target}", "template fields with a format spec or conversion "
+                 "['{actor!r}']", id="template-conversion"),
+    pytest.param("{actor:} on {target}", "template fields with a format spec or conversion "
+                 "'{actor:} on {target}'", id="template-empty-format-spec"),
+    pytest.param("{actor} on {target:{actor}}", "template fields with a format spec or "
+                 "conversion ['{target:{actor}}']", id="template-nested-field"),
+    pytest.param("{actor} " * 40, "a template of 320 characters; at most 200 are allowed",
+                 id="template-too-long"),
+])
+def test_template_fields_are_bare(cli_error, tmp_path: Path, template: str, problem: str) -> None:
+    """Before, a format spec passed: {actor:>20000000} padded every input to 20 million
+    characters (66 s and 1.6 GB for 3 pairs), a wider one raised ValueError, !r was used."""
+    with pytest.raises(ConfigError) as info:
+        load_config(None, [f"encoding.template={template}"])
+    assert str(info.value).startswith("defaults: 1 problem(s) in the configuration:\n  - "
+                                      f"encoding.template: {problem}")
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"encoding": {"template": template}}), encoding="utf-8")
+    out = cli_error(["train", "--config", str(path)])
+    assert out.startswith(f"error: {path}: 1 problem(s) in the configuration:\n  - "
+                          f"encoding.template: {problem}")
+    with pytest.raises(ConfigError, match="encoding.template: template fields|a template of"):
+        PairFormatter(EncodingConfig(template=template))  # built in Python, not loaded
+
+
+def _alias_bomb(indent: str) -> str:
+    """A "billion laughs" YAML sequence: 9 levels of 9 aliases, 387 million strings."""
+    lines = [indent + "&a [" + ", ".join(["lol"] * 9) + "]"]
+    for i in range(1, 9):
+        lines.append(indent + f"&{chr(97 + i)} [" + ", ".join([f"*{chr(96 + i)}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("content, where, problem", [
+    pytest.param("train:\n  seed:\n" + _alias_bomb("    - "), ":10", "aliases expand to more "
+                 "than 10,000 nodes (the node anchored on this line is one of them); write the "
+                 "values out instead", id="yaml-alias-bomb"),
+    pytest.param("train:\n  epochs: 1\n  seed: 3\n  epochs: 2\n", ":4 field 'epochs'",
+                 "the key 'epochs' appears twice in one mapping; a YAML reader would keep only "
+                 "the last value", id="yaml-repeated-key"),
+    pytest.param("train:\n  epochs: 1\ntrain:\n  epochs: 2\n", ":3 field 'train'",
+                 "the key 'train' appears twice in one mapping", id="yaml-repeated-section"),
+    pytest.param("train:\n  seed: [" + ", ".join(["1"] * 200) + "]\n", ":2",
+                 "more than 100 YAML nodes; split the file", id="yaml-too-many-nodes"),
+])
+def test_config_file_bounded_and_without_repeated_keys(tmp_path: Path, cli_error, monkeypatch,
+                                                       content: str, where: str,
+                                                       problem: str) -> None:
+    """Before, an alias bomb in a config value ended in MemoryError (the error message built
+    the repr of a 387-million-element list), and a repeated key kept its last value."""
+    import stancekit.fileio
+
+    monkeypatch.setattr(stancekit.fileio, "MAX_YAML_NODES", 100)
+    path = tmp_path / "c.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"{path}{where}: {problem}")
+    assert cli_error(["train", "--config", str(path)]).startswith(f"error: {path}{where}: "
+                                                                   f"{problem}")
+
+
+def test_alias_bomb_in_an_override(cli_error) -> None:
+    bomb = "[" + ", ".join(line.strip("- ") for line in _alias_bomb("").splitlines()) + "]"
+    problem = ("1 problem(s) in the configuration:\n  - override 'train.seed=[&a [lol, lol, lol,"
+               " lol, l... [*h, *h, *h, *h, *h, *h, *h, *h, *h]]':1: aliases expand to more than "
+               "10,000 nodes")
+    with pytest.raises(ConfigError) as info:
+        load_config(None, [f"train.seed={bomb}"])
+    assert str(info.value).startswith(f"defaults: {problem}")
+    assert cli_error(["train", f"train.seed={bomb}"]).startswith(f"error: defaults: {problem}")
+
+
+def test_error_messages_quote_values_briefly(tmp_path: Path) -> None:
+    """A value an error message quotes is cut (`stancekit.errors.quote`): here 3,000 list items
+    and a 1 MB string, each within the YAML bounds."""
+    path = tmp_path / "c.yaml"
+    path.write_text("train:\n  seed: [" + ", ".join(["1"] * 3000) + "]\n  output_dir: "
+                    + "x" * 1_000_000 + "/\n  class_weights: [[[[[1]]]]]\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == (
+        f"{path}: 2 problem(s) in the configuration:\n"
+        "  - train.seed: expected int, found list [1, 1, 1, 1, 1, 1, ...]\n"
+        "  - train.class_weights: expected str, found list [[[[...]]]]")

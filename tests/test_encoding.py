@@ -38,3 +38,15 @@ def test_target_overlapping_actor_is_not_marked_twice() -> None:
 def test_encoder_round_trips() -> None:
     enc = PairFormatter(EncodingConfig(template="{target} / {actor}", max_length=64))
     assert PairFormatter.from_dict(enc.to_dict()).config == enc.config
+
+
+def test_marking_is_linear_in_the_number_of_mentions(lines_run) -> None:
+    """Before, each target span was compared with every actor span: a long pair text with
+    thousands of given spans took minutes."""
+    def work(n: int) -> int:
+        text = "Iran the deal " * n
+        actor = [(14 * i, 14 * i + 4) for i in range(n)]
+        target = [(14 * i + 5, 14 * i + 13) for i in range(n)] + [(0, 8)]
+        return lines_run(lambda: mark(text, actor, target, ("[A]", "[/A]"), ("[T]", "[/T]")))
+
+    assert work(4000) / work(500) < 8 * 1.5

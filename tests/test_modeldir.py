@@ -37,6 +37,25 @@ def _mutate_model(model_dir: Path, tmp_path: Path, how: str) -> Path:
         meta["encoding"]["template"] = "{actor.__init__.__globals__}"
     elif how == "meta-temperature":
         meta["temperature"] = "hot"
+    elif how == "meta-temperature-denormal":
+        meta["temperature"] = 1e-320
+    elif how == "meta-nan-metric":
+        meta["dev_metrics"] = {"dev_f1_macro": float("nan")}
+    elif how == "meta-stacker-shape":
+        meta["stacker"] = {"coef": [[0.0] * 5] * 3, "intercept": [0.0] * 3}
+    elif how == "meta-stacker-temperature":
+        meta["stacker"] = {"coef": [[0.0] * 6] * 3, "intercept": [0.0] * 3, "temperature": 0}
+    elif how == "meta-template-format-spec":
+        meta["encoding"]["template"] = "{actor:>20000000} on {target}"
+    elif how == "lexical-nan":
+        from stancekit.baselines import TfidfBaseline
+
+        meta["stacker"] = {"coef": [[0.0] * 6] * 3, "intercept": [0.0] * 3}
+        TfidfBaseline(min_df=1).fit(["iran backed it", "egypt noted it", "china slammed it"],
+                                    ["support", "neutral", "condemn"]).save(path / "lexical.json")
+        lexical = json.loads((path / "lexical.json").read_text())
+        lexical["idf"][1][3] = float("nan")
+        (path / "lexical.json").write_text(json.dumps(lexical))
     elif how == "stacker-without-lexical":
         meta["stacker"] = {"coef": [[0.0] * 6] * 3, "intercept": [0.0] * 3}
     elif how == "id2label-reordered":
@@ -63,7 +82,10 @@ def _mutate_model(model_dir: Path, tmp_path: Path, how: str) -> Path:
     elif how == "no-tokenizer":
         for f in ("tokenizer.json", "tokenizer_config.json"):
             (path / f).unlink()
-    if how not in ("meta-not-json", "meta-not-an-object"):
+    if how == "meta-repeated-key":  # a second "labels" on line 2, which a reader would keep
+        (path / "stancekit.json").write_text('{"labels": ["support", "neutral", "condemn"],'
+                                             + json.dumps(meta, indent=1)[1:])
+    elif how not in ("meta-not-json", "meta-not-an-object"):
         (path / "stancekit.json").write_text(json.dumps(meta))
     (path / "config.json").write_text(json.dumps(config))
     return path
@@ -79,8 +101,25 @@ MODEL_DIRS = [
     pytest.param("meta-template-attribute", "stancekit.json (encoding): 1 problem(s) in the "
                  "configuration:\n  - encoding.template: unknown template fields "
                  "['{actor.__init__.__globals__}']", id="metadata-template-attribute-access"),
-    pytest.param("meta-temperature", "stancekit.json: field 'temperature': expected a positive "
-                 "number, found 'hot'", id="metadata-temperature-not-a-number"),
+    pytest.param("meta-temperature", "stancekit.json: field 'temperature': expected a number in "
+                 "[0.01, 100], found 'hot'", id="metadata-temperature-not-a-number"),
+    pytest.param("meta-temperature-denormal", "stancekit.json: field 'temperature': expected a "
+                 "number in [0.01, 100], found 1e-320", id="metadata-temperature-denormal"),
+    pytest.param("meta-nan-metric", "stancekit.json: field 'dev_metrics.dev_f1_macro': expected "
+                 "a finite number, found nan", id="metadata-NaN-anywhere"),
+    pytest.param("meta-stacker-shape", "stancekit.json: field 'stacker.coef': expected numbers "
+                 "in the shape [3, 6], found [[0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, "
+                 "0.0], [0.0, 0.0, 0.0, 0.0, 0.0]]", id="metadata-stacker-wrong-shape"),
+    pytest.param("meta-stacker-temperature", "stancekit.json: field 'stacker.temperature': "
+                 "expected a number in [0.01, 100], found 0", id="metadata-stacker-temperature"),
+    pytest.param("meta-template-format-spec", "stancekit.json (encoding): 1 problem(s) in the "
+                 "configuration:\n  - encoding.template: template fields with a format spec or "
+                 "conversion ['{actor:>20000000}']", id="metadata-template-format-spec"),
+    pytest.param("meta-repeated-key", "stancekit.json:2 field 'labels': the key 'labels' appears "
+                 "twice in one object; a JSON reader would keep only the last value",
+                 id="metadata-repeated-key"),
+    pytest.param("lexical-nan", "lexical.json: field 'idf[1]': expected finite numbers, found [",
+                 id="lexical-NaN"),
     pytest.param("stacker-without-lexical", "lexical.json: the stacked model's lexical half "
                  "cannot be loaded (FileNotFoundError", id="stacker-without-lexical-file"),
     pytest.param("id2label-reordered", "config.json: id2label is {0: 'condemn', 1: 'neutral', "

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
+from ..errors import DataError, quote
 from .mentions import surface_forms
 
 MAX_ARTICLE_CHARS = 2_000_000
@@ -54,19 +54,20 @@ def parse_actor(value: Any, where: str) -> Actor:
                         f"{type(value).__name__}", field=where)
     unknown = sorted(set(value) - {"name", "aliases", "kind", "country"})
     if unknown:
-        raise DataError(f"unknown keys {unknown}; an actor has name, aliases, kind, country",
+        raise DataError(f"unknown keys {quote(unknown)}; an actor has name, aliases, kind, country",
                         field=where)
     name = value.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise DataError(f"expected a non-empty string, found {name!r}", field=f"{where}.name")
+        raise DataError(f"expected a non-empty string, found {quote(name)}", field=f"{where}.name")
     aliases = value.get("aliases") or []
     if isinstance(aliases, str) or not isinstance(aliases, list) or \
             not all(isinstance(a, str) and a.strip() for a in aliases):
-        raise DataError(f"expected a list of non-empty strings, found {aliases!r}",
+        raise DataError(f"expected a list of non-empty strings, found {quote(aliases)}",
                         field=f"{where}.aliases")
     kind = value.get("kind")
     if kind is not None and kind not in ACTOR_KINDS:
-        raise DataError(f"expected one of {list(ACTOR_KINDS)}, found {kind!r}", field=f"{where}.kind")
+        raise DataError(f"expected one of {list(ACTOR_KINDS)}, found {quote(kind)}",
+                        field=f"{where}.kind")
     return Actor(" ".join(name.split()), tuple(" ".join(a.split()) for a in aliases), kind)
 
 
@@ -75,7 +76,7 @@ def parse_targets(value: Any, where: str) -> tuple[str, ...]:
         return ()
     if isinstance(value, str) or not isinstance(value, list) or \
             not all(isinstance(t, str) and t.strip() for t in value):
-        raise DataError(f"expected a list of non-empty strings, found {value!r}", field=where)
+        raise DataError(f"expected a list of non-empty strings, found {quote(value)}", field=where)
     return tuple(" ".join(t.split()) for t in value)
 
 
@@ -100,7 +101,8 @@ def article_from_dict(row: Mapping[str, Any], *, path: str | None = None,
         elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
             doc_id = str(raw_id)
         else:
-            raise DataError(f"expected a string or integer id, found {type(raw_id).__name__}",
+            found = "NaN" if raw_id != raw_id else type(raw_id).__name__  # NaN != NaN
+            raise DataError(f"expected a string or integer id, found {found}",
                             field="id")
         actors = row.get("actors")
         if isinstance(actors, str):  # CSV cells: "Iran; Saudi Arabia"
@@ -142,7 +144,7 @@ def read_articles(path: str | Path, *, rejects_path: str | Path | None = None,
                         path=str(Path(rejects_path).parent))
     yield from read_valid(path, article_from_dict, counts=counts if counts is not None else {},
                           rejects_path=rejects_path,
-                          duplicate=lambda i: f"duplicate article id {i!r}")
+                          duplicate=lambda i: f"duplicate article id {quote(i)}")
 
 
 def load_actor_file(path: str | Path) -> tuple[tuple[Actor, ...], tuple[str, ...]]:
@@ -158,12 +160,17 @@ def load_actor_file(path: str | Path) -> tuple[tuple[Actor, ...], tuple[str, ...
 
     import yaml
 
+    from ..fileio import load_json, load_yaml
+
     path = Path(path)
     if not path.is_file():
         raise DataError("actor file not found", path=str(path))
     try:
         raw = path.read_text(encoding="utf-8-sig")
-        data = json.loads(raw) if path.suffix.lower() == ".json" else yaml.safe_load(raw)
+        data = load_json(raw, path=path) if path.suffix.lower() == ".json" else \
+            load_yaml(raw, path=path)
+    except DataError:  # a repeated key, too many nodes, an alias bomb: named already
+        raise
     except UnicodeDecodeError as exc:
         raise DataError(f"not UTF-8 text (byte {exc.start})", path=str(path)) from None
     except OSError as exc:
@@ -181,7 +188,8 @@ def load_actor_file(path: str | Path) -> tuple[tuple[Actor, ...], tuple[str, ...
                         path=str(path))
     unknown = sorted(set(data) - {"actors", "targets"})
     if unknown:
-        raise DataError(f"unknown keys {unknown}; expected 'actors' and 'targets'", path=str(path))
+        raise DataError(f"unknown keys {quote(unknown)}; expected 'actors' and 'targets'",
+                        path=str(path))
     if not isinstance(data["actors"], list) or not data["actors"]:
         raise DataError("expected a non-empty list of actors", path=str(path), field="actors")
     try:

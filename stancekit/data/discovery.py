@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -9,6 +10,9 @@ from ..errors import ModelError
 from .articles import Actor
 
 ENTITY_TYPES = ("ORG", "GPE", "NORP", "PERSON")
+# spaCy refuses a text over nlp.max_length (1,000,000) characters and needs about 1 GB per
+# 100,000 characters it parses at once: a long article is read in blocks of whole sentences.
+BLOCK_CHARS = 20_000
 
 
 # spaCy's own package name, then the PyPI upload of the same pipeline (installs offline)
@@ -33,10 +37,12 @@ def _spacy_pipeline(name: str | None = None) -> Any:
 
 def discover_actors(text: str, *, pipeline: str | None = None) -> list[Actor]:
     """Actors nobody listed: named entities of type ORG, GPE, NORP and PERSON (spaCy)."""
-    doc = _spacy_pipeline(pipeline)(text)
     kinds = {"ORG": "other", "GPE": "state", "NORP": "other", "PERSON": "person"}
     found: dict[str, Actor] = {}
-    for ent in doc.ents:
+    nlp = _spacy_pipeline(pipeline)
+    ents = (ent for doc in nlp.pipe(_blocks(text, min(BLOCK_CHARS, nlp.max_length)))
+            for ent in doc.ents)
+    for ent in ents:
         if ent.label_ in ENTITY_TYPES:
             name = " ".join(ent.text.split())
             if name.lower().startswith("the "):
@@ -44,3 +50,21 @@ def discover_actors(text: str, *, pipeline: str | None = None) -> list[Actor]:
             if len(name) > 1:
                 found.setdefault(name.lower(), Actor(name, kind=kinds[ent.label_]))
     return list(found.values())
+
+
+def _blocks(text: str, size: int) -> Iterator[str]:
+    """``text`` in blocks of whole sentences of at most ``size`` characters (a sentence is
+    never longer than `stancekit.data.sentences.BLOCK_CHARS`)."""
+    if len(text) <= size:
+        yield text
+        return
+    from .sentences import split_sentences
+
+    start = end = 0
+    for s, e in split_sentences(text):
+        if e - start > size and end > start:
+            yield text[start:end]
+            start = s
+        end = e
+    if end > start:
+        yield text[start:end]

@@ -72,13 +72,37 @@ def find_spans(text: str, forms: Sequence[str], *, taken: Iterable[Span] = ()) -
         pattern = _pattern(form)
         if pattern is not None:
             found.extend(m.span() for m in pattern.finditer(norm))
-    chosen: list[Span] = list(taken)
-    result: list[Span] = []
-    for span in sorted(set(found), key=lambda s: (-(s[1] - s[0]), s[0])):
-        if all(span[1] <= c[0] or span[0] >= c[1] for c in chosen):
-            chosen.append(span)
-            result.append(span)
+    claimed = ClaimedChars(len(text), taken)
+    result = [span for span in sorted(set(found), key=lambda s: (-(s[1] - s[0]), s[0]))
+              if claimed.claim(span)]
     return sorted(result)
+
+
+class ClaimedChars:
+    """The characters of a text already claimed by a span: checking and claiming a span
+    costs its length, not the number of spans claimed before (long texts have thousands)."""
+
+    def __init__(self, length: int, taken: Iterable[Span] = ()) -> None:
+        self.chars = bytearray(length)
+        for span in taken:
+            self._mark(*self._clip(span))
+
+    def free(self, span: Span) -> bool:
+        return self.chars.find(1, *self._clip(span)) < 0
+
+    def claim(self, span: Span) -> bool:
+        """Claim ``span`` unless it overlaps a claimed character; True if it was free."""
+        if not self.free(span):
+            return False
+        self._mark(*self._clip(span))
+        return True
+
+    def _clip(self, span: Span) -> Span:
+        return max(0, span[0]), max(0, min(len(self.chars), span[1]))
+
+    def _mark(self, start: int, end: int) -> None:
+        if end > start:
+            self.chars[start:end] = b"\x01" * (end - start)
 
 
 _STOP = frozenset(["a", "an", "the", "of", "on", "in", "at", "to", "for", "from", "by", "with", "and", "or", "but", "not", "no", "its", "their", "his", "her", "this", "that", "these", "those", "over", "under", "into", "onto", "about", "against", "between", "after", "before", "during", "new", "own", "its", "all", "any", "both", "each", "more", "most", "other", "some", "such", "than", "too", "very", "can", "will", "just"])
@@ -94,13 +118,9 @@ def content_word_spans(text: str, phrase: str, *, taken: Iterable[Span] = ()) ->
         return []
     pattern = re.compile(r"(?<!\w)(?:" + "|".join(sorted(map(re.escape, stems))) + r")\w*",
                          re.IGNORECASE)
-    chosen = list(taken)
-    out = []
-    for m in pattern.finditer(normalize(text)):
-        span = m.span()
-        if all(span[1] <= c[0] or span[0] >= c[1] for c in chosen):
-            out.append(span)
-    return out
+    claimed = ClaimedChars(len(text), taken)
+    return [m.span() for m in pattern.finditer(normalize(text))
+            if claimed.free(m.span())]
 
 
 def form_key(form: str) -> str:

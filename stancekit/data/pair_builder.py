@@ -19,11 +19,12 @@ evidence window).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, quote
 from .articles import Actor, Article
 from .coreference import carry_over
 from .mentions import actor_mentions, find_spans, surface_forms
@@ -68,9 +69,10 @@ class PairBuilder:
         if not (isinstance(context, int) and isinstance(carry_window, int)) or context < 0 or \
                 carry_window < 0:
             raise ConfigError(f"context and carry_window: expected integers >= 0, found "
-                              f"{context!r} and {carry_window!r}")
+                              f"{quote(context)} and {quote(carry_window)}")
         if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
-            raise ConfigError(f"max_tokens: expected a positive integer or None, found {max_tokens!r}")
+            raise ConfigError(f"max_tokens: expected a positive integer or None, found "
+                              f"{quote(max_tokens)}")
         self.context = context
         self.carry_window = carry_window
         self.max_tokens = max_tokens
@@ -133,12 +135,13 @@ class PairBuilder:
         words = [(sentence[0] + m.start(), sentence[0] + m.end())
                  for m in re.finditer(r"\S+", text[sentence[0]:sentence[1]])]
         fits = lambda a, b: self.count_tokens(text[words[a][0]:words[b][1]]) <= self.max_tokens
-        inside = [sp for sp in spans if sentence[0] <= sp[0] and sp[1] <= sentence[1]]
+        inside = _within(spans, sentence)
         pieces: list[Span] = []
         if inside:
+            starts, ends = [w[0] for w in words], [w[1] for w in words]
             for s0, e0 in inside:
-                first = next(i for i, w in enumerate(words) if w[1] > s0)
-                last = max(first, max(i for i, w in enumerate(words) if w[0] < e0))
+                first = bisect_right(ends, s0)  # the first word ending after the mention starts
+                last = max(first, bisect_left(starts, e0) - 1)  # the last starting before its end
                 half = max(1, int(self.max_tokens / 1.3))
                 while half > 0 and not fits(max(0, first - half), min(len(words) - 1, last + half)):
                     half = half * 3 // 4 if half > 3 else half - 1
@@ -167,17 +170,18 @@ class PairBuilder:
         if not mentions:
             return []
         sentences = split_sentences(text)
-        order: dict[int, list[str]] = {}
-        for name, spans in sorted(mentions.items(), key=lambda kv: kv[1][0][0]):
+        first_at: dict[tuple[int, str], int] = {}  # (sentence, actor) -> its first mention there
+        for name, spans in mentions.items():
             for span in spans:
-                i = sentence_of(sentences, span)
-                if name not in order.setdefault(i, []):
-                    order[i].append(name)
-        for i in order:  # first-named actor first within a sentence
-            order[i].sort(key=lambda n: min(s for s, _ in mentions[n]
-                                            if sentence_of(sentences, (s, s + 1)) == i))
-        carried = carry_over(text, sentences, order, {a.name: a.kind for a in actors},
-                             carry_window=self.carry_window)
+                first_at.setdefault((sentence_of(sentences, span), name), span[0])
+        order: dict[int, list[str]] = {}  # the actors of each sentence, first-named first
+        for (i, name), _ in sorted(first_at.items(), key=lambda kv: (kv[0][0], kv[1])):
+            order.setdefault(i, []).append(name)
+        carried_all = carry_over(text, sentences, order, {a.name: a.kind for a in actors},
+                                 carry_window=self.carry_window)
+        carried: dict[str, dict[int, tuple[str, int]]] = {}
+        for j, (name, i) in carried_all.items():
+            carried.setdefault(name, {})[j] = (name, i)
         targets = list(article.targets or self.targets)
         by_name = {a.name: a for a in actors}
         pairs: list[StancePair] = []
@@ -185,7 +189,7 @@ class PairBuilder:
             actor = by_name[name]
             actor_targets = targets or [n for n in mentions if n != name]
             seen_pieces: set[Span] = set()
-            for window in self.windows(sentences, spans, actor, carried):
+            for window in self.windows(sentences, spans, actor, carried.get(name, {})):
                 for piece in self.fit(text, sentences, window, spans):
                     if piece in seen_pieces:
                         continue
@@ -221,5 +225,12 @@ class PairBuilder:
                       "evidence_span": list(ev), "date": article.date, "source": article.source})
 
 
-def _relative(spans: Iterable[Span], piece: Span) -> tuple[Span, ...]:
-    return tuple((s - piece[0], e - piece[0]) for s, e in spans if piece[0] <= s and e <= piece[1])
+def _within(spans: Sequence[Span], piece: Span) -> list[Span]:
+    """The spans inside ``piece``; ``spans`` are in text order, so a binary search finds them
+    (an actor named thousands of times in a long article is not scanned once per window)."""
+    lo, hi = bisect_left(spans, (piece[0],)), bisect_left(spans, (piece[1],))
+    return [(s, e) for s, e in spans[lo:hi] if e <= piece[1]]
+
+
+def _relative(spans: Sequence[Span], piece: Span) -> tuple[Span, ...]:
+    return tuple((s - piece[0], e - piece[0]) for s, e in _within(spans, piece))

@@ -11,14 +11,15 @@ import csv
 import json
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from ..config import FIELDS
-from ..errors import ConfigError, DataError
-from ..fileio import writing
+from ..errors import ConfigError, DataError, quote
+from ..fileio import load_json, writing
 from ..labels import LABELS, LabelScheme
 from .records import StancePair
 
@@ -26,6 +27,9 @@ REQUIRED = ("actor", "target", "text")
 FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv",
            ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 MAX_TEXT_CHARS = 200_000
+# A pair has six fields; the other columns ride along in its meta. Beyond this many a file
+# is not a file of pairs (and every row would carry them all).
+MAX_COLUMNS = 1_000
 # csv's own limit (131,072 characters a field) is below MAX_TEXT_CHARS; raise it so that a
 # long text gets the text-length error with its line, not csv's "field larger than field limit".
 CSV_FIELD_LIMIT = 64 * MAX_TEXT_CHARS
@@ -44,7 +48,8 @@ HINTS = {
 def detect_format(path: str | Path) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise DataError(f"cannot tell the format from the extension {suffix!r}; expected one of "
+        raise DataError(f"cannot tell the format from the extension {quote(suffix)}; expected "
+                        "one of "
                         f"{sorted(FORMATS)}", path=str(path))
     return FORMATS[suffix]
 
@@ -116,7 +121,11 @@ def _iter_jsonl(lines: Iterator[str], path: Path, undecodable: dict[int, DataErr
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = load_json(line, path=path, line=lineno)
+        except DataError as err:  # a key repeated in the row
+            err.raw = line.rstrip("\n")
+            yield lineno, err
+            continue
         except (ValueError, RecursionError) as exc:
             # ValueError also covers JSONDecodeError and integers too long to convert;
             # RecursionError: nesting deeper than the parser's stack
@@ -160,9 +169,10 @@ def _iter_csv(lines: Iterator[str], path: Path, undecodable: dict[int, DataError
     if undecodable:
         raise undecodable.pop(min(undecodable))  # the header: the whole file is unreadable
     header = [h.strip() for h in first[2]]
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        raise DataError(f"the header repeats the columns {dupes}", path=str(path), line=1)
+    if len(header) > MAX_COLUMNS:
+        raise DataError(f"the header has {len(header):,} columns, more than the {MAX_COLUMNS:,} "
+                        "allowed", path=str(path), line=1)
+    _check_columns(header, path, line=1)
     for lineno, end, cells in rows:
         bad = [undecodable.pop(n) for n in sorted(undecodable) if n <= end]
         if bad:
@@ -177,6 +187,15 @@ def _iter_csv(lines: Iterator[str], path: Path, undecodable: dict[int, DataError
             yield lineno, err
             continue
         yield lineno, dict(zip(header, cells))
+
+
+def _check_columns(names: Sequence[str], path: Path, *, line: int | None = None,
+                   where: str = "the header") -> None:
+    """Refuse repeated column names (a row would keep only one of their values), counted in
+    one pass: a header of 50,000 columns took minutes when each was counted on its own."""
+    dupes = sorted(name for name, n in Counter(names).items() if n > 1)
+    if dupes:
+        raise DataError(f"{where} repeats the columns {quote(dupes)}", path=str(path), line=line)
 
 
 def _csv_rows(reader: Any, path: Path) -> Iterator[tuple[int, int, list[str]]]:
@@ -204,6 +223,11 @@ def _iter_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         pf = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise DataError(f"not a readable Parquet file ({exc})", path=str(path)) from None
+    names = pf.schema_arrow.names
+    if len(names) > MAX_COLUMNS:
+        raise DataError(f"the file has {len(names):,} columns, more than the {MAX_COLUMNS:,} "
+                        "allowed", path=str(path))
+    _check_columns(names, path, where="the file")
     row = 0
     batches = pf.iter_batches(batch_size=4096)
     while True:
@@ -253,12 +277,13 @@ class PairReader:
         if self.hints not in HINTS:
             raise ConfigError(f"hints: expected one of {sorted(HINTS)}, found {self.hints!r}")
         if self.on_error not in ("raise", "reject"):
-            raise ConfigError(f"on_error: expected 'raise' or 'reject', found {self.on_error!r}")
+            raise ConfigError(f"on_error: expected 'raise' or 'reject', found "
+                              f"{quote(self.on_error)}")
         if self.on_error == "reject" and self.rejects_path is None:
             raise ConfigError("on_error='reject' needs a rejects_path to write rejected rows to")
         unknown = sorted(set(self.columns) - set(FIELDS))
         if unknown:
-            raise ConfigError(f"column mapping names unknown fields {unknown}; fields are "
+            raise ConfigError(f"column mapping names unknown fields {quote(unknown)}; fields are "
                               f"{list(FIELDS)}")
         if self.rejects_path is not None:
             parent = Path(self.rejects_path).parent
@@ -280,7 +305,7 @@ class PairReader:
                 counts=self.counts,
                 rejects_path=self.rejects_path if self.on_error == "reject" else None,
                 id_field=self._col("id"),
-                duplicate=lambda i: f"duplicate id {i!r}; ids must be unique in a file"):
+                duplicate=lambda i: f"duplicate id {quote(i)}; ids must be unique in a file"):
             yield kept.pair, kept.row
 
     def _col(self, name: str) -> str:
@@ -298,24 +323,22 @@ class PairReader:
             if col not in row:
                 return_cols = sorted(map(str, row))
                 how = HINTS[self.hints][0].format(field=name)
-                raise fail(f"expected the column {col!r}, but only {return_cols} were found "
-                           f"(map it with {how})", name)
+                raise fail(f"expected the column {quote(col)}, but only {quote(return_cols)} were "
+                           f"found (map it with {how})", name)
             value = row[col]
             if _missing(value):
                 raise fail(f"expected a non-empty value, found {_describe_missing(value)}", name)
             if not isinstance(value, str):
-                raise fail(f"expected a string, found {type(value).__name__} {value!r}", name)
+                raise fail(f"expected a string, found {type(value).__name__} {quote(value)}", name)
             if name == "text" and len(value) > MAX_TEXT_CHARS:
                 raise fail(f"text has {len(value):,} characters, more than the {MAX_TEXT_CHARS:,} "
                            "allowed for one pair; split the article into pairs first", name)
             values[name] = value
         raw_id = row.get(self._col("id"))
-        if _missing(raw_id):
+        if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
             values["id"] = f"{Path(path).name if path else 'row'}:{line}"
-        elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
-            values["id"] = str(raw_id)
         else:
-            raise fail(f"expected a string or integer id, found {type(raw_id).__name__}", "id")
+            values["id"] = _identifier(raw_id, fail, "id")
         raw_label = row.get(self._col("label"))
         if _missing(raw_label):
             if self.require_label:
@@ -325,12 +348,14 @@ class PairReader:
             try:
                 values["label"] = self.label_scheme(raw_label)
             except KeyError:
-                raise fail(f"unknown label {raw_label!r}; the label scheme {self.label_scheme.name!r}"
-                           f" knows {self.label_scheme.known()} (stancekit labels: {list(LABELS)}; "
+                raise fail(f"unknown label {quote(raw_label)}; the label scheme "
+                           f"{quote(self.label_scheme.name)} knows "
+                           f"{quote(self.label_scheme.known())} (stancekit labels: {list(LABELS)}; "
                            f"choose another scheme with {HINTS[self.hints][1]})",
                            "label") from None
         doc = row.get(self._col("doc_id"))
-        values["doc_id"] = None if _missing(doc) else str(doc)
+        values["doc_id"] = None if doc is None or (isinstance(doc, str) and not doc.strip()) \
+            else _identifier(doc, fail, "doc_id")
         used = {self._col(n) for n in FIELDS}
         meta = {k: v for k, v in row.items() if k not in used}
         try:
@@ -352,7 +377,8 @@ class _Kept:
 
 def read_valid(path: str | Path, convert: Callable[..., Any], *, counts: dict[str, int],
                rejects_path: str | Path | None, id_field: str = "id",
-               duplicate: Callable[[str], str] = lambda i: f"duplicate id {i!r}") -> Iterator[Any]:
+               duplicate: Callable[[str], str] = lambda i: f"duplicate id {quote(i)}"
+               ) -> Iterator[Any]:
     """The one loop that turns a file's rows into records: ``convert(row, path=, line=)``
     makes a record with an ``id`` or raises a `DataError`; a bad row (or a repeated id)
     raises, or with ``rejects_path`` is written there with its reason and skipped. ``counts``
@@ -401,6 +427,15 @@ def open_rejects(path: str | Path) -> TextIO:
     except OSError as exc:
         raise DataError(f"cannot write the rejects file ({exc.strerror or exc})",
                         path=str(path)) from None
+
+
+def _identifier(value: Any, fail: Callable[[str, str], DataError], name: str) -> str:
+    """An id as text: a string or an integer. Anything else — NaN (a spreadsheet's empty
+    cell), a float, a list — is refused, never replaced by an id of stancekit's own."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return str(value)
+    found = "NaN" if isinstance(value, float) and math.isnan(value) else type(value).__name__
+    raise fail(f"expected a string or integer id, found {found}", name)
 
 
 def _missing(value: Any) -> bool:

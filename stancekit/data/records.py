@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import DataError
+from ..errors import DataError, quote
 from ..labels import LABELS
 
 Span = tuple[int, int]
@@ -43,12 +43,13 @@ class StancePair:
         for name in ("id", "actor", "target", "text"):
             value = getattr(self, name)
             if not isinstance(value, str):
-                raise DataError(f"expected a string, found {type(value).__name__} {value!r}",
+                raise DataError(f"expected a string, found {type(value).__name__} {quote(value)}",
                                 field=name)
             if not value.strip():
                 raise DataError("expected a non-empty string, found an empty one", field=name)
         if self.label is not None and self.label not in LABELS:
-            raise DataError(f"expected one of {list(LABELS)}, found {self.label!r}", field="label")
+            raise DataError(f"expected one of {list(LABELS)}, found {quote(self.label)}",
+                            field="label")
         for name in ("actor_spans", "target_spans"):
             if not isinstance(getattr(self, name), (tuple, list)):
                 raise DataError(f"expected a tuple of (start, end) spans, found "
@@ -56,9 +57,10 @@ class StancePair:
             for span in getattr(self, name):
                 if not _is_offsets(span):
                     raise DataError(f"expected a span as [start, end] character offsets, found "
-                                    f"{span!r}", field=name)
+                                    f"{quote(span)}", field=name)
                 if not 0 <= span[0] < span[1] <= len(self.text):
-                    raise DataError(f"span {span!r} is outside the text (length {len(self.text)})",
+                    raise DataError(f"span {quote(span)} is outside the text (length "
+                                    f"{len(self.text)})",
                                     field=name)
 
     @classmethod
@@ -114,7 +116,7 @@ def _spans(value: Any, name: str) -> tuple[Span, ...]:
         return ()
     if not isinstance(value, (list, tuple)) or \
             not all(isinstance(s, (list, tuple)) and len(s) == 2 for s in value):
-        raise DataError(f"expected a list of [start, end] character offsets, found {value!r:.80}",
+        raise DataError(f"expected a list of [start, end] character offsets, found {quote(value)}",
                         field=name)
     return tuple((s[0], s[1]) for s in value)
 

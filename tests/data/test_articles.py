@@ -102,6 +102,11 @@ ARTICLE_ROWS = [
                  id="actor-unknown-key"),
     pytest.param({**ARTICLE, "id": False}, "id", "expected a string or integer id, found bool",
                  id="article-boolean-id"),
+    pytest.param('{"id": NaN, "text": "Iran spoke."}', "id",
+                 "expected a string or integer id, found NaN", id="article-NaN-id"),
+    pytest.param('{"id": "b", "text": "Iran spoke.", "targets": ["a"], "text": "Egypt spoke."}',
+                 "text", "the key 'text' appears twice in one object; a JSON reader would keep "
+                 "only the last value", id="article-repeated-key"),
 ]
 
 
@@ -139,6 +144,20 @@ ACTOR_FILES = [
     pytest.param("evil.yaml", b"!!python/object/apply:os.system ['touch PWNED']\n", 1, None,
                  "cannot parse the file (could not determine a constructor for the tag "
                  "'tag:yaml.org,2002:python/object/apply:os.system')", id="actor-file-python-tag"),
+    pytest.param("k.yaml", b"actors: [Iran]\ntargets: [the deal]\nactors: [Egypt]\n", 3,
+                 "actors", "the key 'actors' appears twice in one mapping; a YAML reader would "
+                 "keep only the last value", id="actor-file-repeated-key"),
+    pytest.param("k.yaml", b"actors:\n  - name: Iran\n    aliases: [Tehran]\n    name: Egypt\n",
+                 4, "name", "the key 'name' appears twice in one mapping; a YAML reader would "
+                 "keep only the last value", id="actor-file-repeated-nested-key"),
+    pytest.param("k.json", b'{"actors": ["Iran"],\n "targets": ["the deal"],\n "actors": []}', 3,
+                 "actors", "the key 'actors' appears twice in one object; a JSON reader would "
+                 "keep only the last value", id="actor-file-json-repeated-key"),
+    pytest.param("bomb.yaml", ("actors:\n" + "".join(
+        f"  - &{chr(97 + i)} [" + ", ".join([f"*{chr(96 + i)}" if i else "lol"] * 9) + "]\n"
+        for i in range(9))).encode(), 9, None, "aliases expand to more than 10,000 nodes (the "
+        "node anchored on this line is one of them); write the values out instead",
+        id="actor-file-alias-bomb"),
 ]
 
 

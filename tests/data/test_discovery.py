@@ -26,3 +26,21 @@ def test_discovery_with_spacy() -> None:
     pairs = builder.build(Article(id="d", text=text, actors=(Actor("Kenya"),),
                                   targets=("the offensive",)))
     assert {"Kenya", "Ahmed Karimi"} <= {p.actor for p in pairs}
+
+
+def test_discovery_reads_a_long_article_in_blocks(long_article, monkeypatch) -> None:
+    """spaCy refuses a text over its max_length (1,000,000 characters; articles may have
+    2,000,000): before, a long article with discovery on failed with spaCy's ValueError."""
+    pytest.importorskip("spacy", reason="the optional 'discover' extra (spaCy) is not installed")
+    from stancekit.data import discovery
+    from stancekit.errors import ModelError
+
+    try:
+        nlp = discovery._spacy_pipeline(None)
+    except ModelError as err:
+        pytest.skip(str(err))
+    text = long_article(12_000)
+    expected = {a.name for a in discovery.discover_actors(long_article(3_000))}
+    monkeypatch.setattr(nlp, "max_length", 5_000)
+    monkeypatch.setattr(discovery, "BLOCK_CHARS", 4_000)
+    assert {a.name for a in discovery.discover_actors(text)} == expected

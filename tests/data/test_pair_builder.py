@@ -3,6 +3,10 @@ token limit); its coreference rule is in test_coreference.py."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import pytest
+
 from stancekit.data.articles import Actor
 
 # --------------------------------------------------------------------------- matching
@@ -81,3 +85,26 @@ def test_context_is_dropped_before_cutting_a_sentence(build_pairs) -> None:
             "Kenya condemned the offensive.")
     (pair,) = build_pairs(text, [Actor("Kenya")], max_tokens=12, context=1)
     assert pair.text == "Kenya condemned the offensive."
+
+
+# --------------------------------------------------------------------------- long articles
+
+@pytest.mark.parametrize("sep", ["\n\n", " "], ids=["paragraphs", "one-paragraph"])
+def test_pair_building_is_linear_in_article_length(build_pairs, long_article, news_actors,
+                                                   lines_run, monkeypatch, sep: str) -> None:
+    """Before: sentence lookups, mention overlaps, first-mention ordering and span
+    selection each scanned the whole article per mention (1.9M characters ran for more than
+    10 minutes), and pysbd, quadratic in its input, was given the whole article."""
+    from stancekit.data import sentences
+
+    longest = []
+    segmenter = sentences._segmenter()
+    monkeypatch.setattr(sentences, "_segmenter", lambda: SimpleNamespace(
+        segment=lambda text: longest.append(len(text)) or segmenter.segment(text)))
+    small, large = long_article(6_000, sep), long_article(48_000, sep)
+    work = {}
+    for text in (small, large):
+        work[len(text)] = lines_run(lambda t=text: build_pairs(t, news_actors, targets=(),
+                                                               max_tokens=40))
+    assert work[len(large)] / work[len(small)] < 8 * 1.5, work
+    assert max(longest) <= sentences.BLOCK_CHARS

@@ -208,6 +208,18 @@ def _parquet(columns: dict) -> bytes:
     return buf.getvalue()
 
 
+def _parquet_columns(names: list[str]) -> bytes:
+    """A one-row Parquet file whose columns are ``names`` (which may repeat)."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_arrays([pa.array(["x"]) for _ in names], names=names), buf)
+    return buf.getvalue()
+
+
 _ROW = {"id": ["1"], "actor": ["Iran"], "target": ["the deal"], "label": ["support"]}
 
 # (file name, content, line, field, the error's reason)
@@ -255,6 +267,26 @@ PAIR_FILES = [
                  "conversion: value has 5000 digits", id="json-integer-too-long"),
     pytest.param("p.jsonl", jsonl(GOOD, '{"x": ' + "[" * 100_000 + "]" * 100_000 + "}"), 2,
                  None, "invalid JSON: nested too deeply to parse", id="json-nested-too-deep"),
+    pytest.param("n.jsonl", jsonl(GOOD, '{"id": NaN, "actor": "Iran", "target": "the deal", '
+                                        '"text": "Iran backed it.", "label": "support"}'),
+                 2, "id", "expected a string or integer id, found NaN", id="jsonl-NaN-id"),
+    pytest.param("n.jsonl", jsonl(GOOD, {**GOOD, "id": "2", "doc_id": float("nan")}), 2,
+                 "doc_id", "expected a string or integer id, found NaN", id="jsonl-NaN-doc-id"),
+    pytest.param("n.parquet", _parquet({**_ROW, "text": ["x"], "id": [float("nan")]}), 1, "id",
+                 "expected a string or integer id, found NaN", id="parquet-NaN-id"),
+    pytest.param("k.jsonl", jsonl(GOOD, '{"id": "2", "actor": "Iran", "target": "the deal", '
+                                        '"text": "Iran backed it.", "actor": "Egypt"}'), 2,
+                 "actor", "the key 'actor' appears twice in one object; a JSON reader would "
+                 "keep only the last value", id="jsonl-repeated-key"),
+    pytest.param("k.jsonl", jsonl(GOOD, '{"id": "2", "actor": "Iran", "target": "the deal", '
+                                        '"text": "x", "meta": {"a": 1, "a": 2}}'), 2,
+                 "a", "the key 'a' appears twice in one object", id="jsonl-repeated-nested-key"),
+    pytest.param("k.parquet", _parquet_columns(["id", "actor", "target", "text", "text"]), None,
+                 None, "the file repeats the columns ['text']", id="parquet-repeated-column"),
+    pytest.param("c.csv", ",".join(["id", "actor", "target", "text"]
+                                   + [f"c{i}" for i in range(50_000)]).encode() + b"\n", 1, None,
+                 "the header has 50,004 columns, more than the 1,000 allowed",
+                 id="csv-50k-columns"),
     pytest.param("g.jsonl", jsonl(GOOD, '{"id": "2", "actor": "Iran\\ud800", "target": "t", '
                                         '"text": "x", "label": "support"}'), 2, None,
                  "invalid JSON: the escape '\\ud800' is half a surrogate pair, not a character",

@@ -18,3 +18,26 @@ def sentences(text: str) -> list[str]:
 ])
 def test_sentence_splitter_keeps_abbreviations_inside(text: str, n: int) -> None:
     assert len(sentences(text)) == n
+
+
+@pytest.mark.parametrize("sep", ["\n\n", " "], ids=["paragraphs", "one-paragraph"])
+def test_long_text_split_in_blocks_as_pysbd_splits_it_whole(long_article, sep: str) -> None:
+    """pysbd's time is quadratic in its input, so long texts go to it in blocks; the
+    sentences are the ones pysbd finds in the whole text."""
+    import pysbd
+
+    from stancekit.data.sentences import BLOCK_CHARS
+
+    text = long_article(5 * BLOCK_CHARS + 77, sep)
+    segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+    whole = [text[s.start:s.end].strip() for s in segmenter.segment(text)]
+    assert sentences(text) == [s for s in whole if s]
+
+
+def test_sentence_longer_than_a_block_is_cut_at_spaces() -> None:
+    from stancekit.data.sentences import BLOCK_CHARS
+
+    text = " ".join(f"w{i}" for i in range(BLOCK_CHARS)) + "."
+    spans = split_sentences(text)
+    assert all(e - s <= BLOCK_CHARS for s, e in spans)
+    assert " ".join(text[s:e] for s, e in spans) == text
