@@ -132,7 +132,7 @@ def test_evaluate_never_writes_what_it_reads(model_copy, tmp_path: Path, synthet
     base = ["evaluate", "--model", str(model), "--no-baselines", "--bootstrap", "0"]
     before = tree(tmp_path)
     assert cli_error([*base, "--data", str(held), "--output", str(ev)]) == (
-        f"error: --output and --data are the same file ({held}); {RULE}: give --output another "
+        f"error: --output and --input are the same file ({held}); {RULE}: give --output another "
         "path")
     # the model's own data (read here for the dev split) is an input too
     assert cli_error([*base, "--data", str(other), "--output", str(ev)]) == (
@@ -140,7 +140,7 @@ def test_evaluate_never_writes_what_it_reads(model_copy, tmp_path: Path, synthet
         "--output another path")
     assert cli_error([*base, "--data", str(other), "--data", str(errors_csv), "--output",
                       str(tmp_path / "ev2"), "--report", str(report)]) == (
-        f"error: --report and --data are the same file ({errors_csv}); {RULE}: give --report "
+        f"error: --report and --input are the same file ({errors_csv}); {RULE}: give --report "
         "another path")
     assert tree(tmp_path) == before
 

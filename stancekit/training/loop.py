@@ -75,12 +75,12 @@ def train(config: Config, splits: Mapping[str, Any] | None = None, *,
                   for name, rows in splits.items()}
     train_pairs, dev_pairs = splits.get("train", []), splits.get("dev", [])
     _check_splits(train_pairs, dev_pairs)  # bad data is reported first, then the output
+    work = out.with_name(out.name + ".work")
+    _check_outputs(config, out, work)
     check_output_dir(out, overwrite=overwrite)  # before any training
     no_stack = why_not_stack(dev_pairs) if tc.stack_lexical else None
     if no_stack:
         logger.warning("%s; training goes on without it", no_stack)
-    work = out.with_name(out.name + ".work")
-    _check_outputs(config, out, work)
     # Under torchrun/accelerate every process trains; only rank 0 locks and writes.
     main_process = int(os.environ.get("RANK", "0")) == 0
     work.mkdir(parents=True, exist_ok=True)
