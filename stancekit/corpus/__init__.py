@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from functools import lru_cache
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +88,8 @@ def load_embedded_splits(*, window_negatives: bool = False) -> dict[str, list[St
     """Pairs of the embedded corpus by split: train, dev, test, test_events, dev_real, test_real.
 
     Args:
-        window_negatives: Add `window_negatives` of the exhaustively annotated train articles
-            to train.
+        window_negatives: Add `window_negatives_of` every exhaustively annotated train
+            article to train.
     """
     articles = list(iter_articles())
     split = split_of_articles(articles)

@@ -80,7 +80,7 @@ def _mix_in(splits: dict[str, list[StancePair]], name: str, share: float,
 def hard_negatives(pairs: list[StancePair], share: float, seed: int = 0) -> list[StancePair]:
     """Neutral copies of ``share`` of the support/condemn pairs, each paired with a target of
     another document that its text does not mention by name or content word: the window is
-    the same, only the target changed, so the stance cannot be told from the text alone."""
+    the same, only the target changed, and the text takes no stance toward that target."""
     from .mentions import content_word_spans, find_spans, surface_forms
 
     rng = random.Random(seed)
