@@ -355,12 +355,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                          f"{args.target_precision}")
     if args.bootstrap < 0:
         raise UsageError(f"--bootstrap: expected 0 or more resamples, found {args.bootstrap}")
+    columns, scheme = parse_columns(args.columns), parse_label_scheme(args.label_scheme)
     clf = StanceClassifier.from_pretrained(args.model, backend=args.backend, device=args.device)
     if not isinstance(clf.meta.get("config"), dict):
         raise ModelError(f"{args.model}/stancekit.json: field 'config': expected the training "
                              "config the model was written with; the model directory is damaged")
     config = config_from_dict(clf.meta["config"], source=f"{args.model}/stancekit.json")
-    columns, scheme = parse_columns(args.columns), parse_label_scheme(args.label_scheme)
     if args.input:
         reader = PairReader(columns=columns, label_scheme=scheme, require_label=True, hints="cli")
         splits = {Path(f).stem: reader.read(f) for f in args.input}
@@ -379,9 +379,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             logger.warning("the model's train/dev data cannot be loaded (%s): no baselines and "
                            "no abstention threshold chosen on dev", err)
     train_pairs = None if args.no_baselines else (splits.get("train") or own.get("train"))
-    if train_pairs is None and not args.no_baselines:
-        logger.warning("no baselines: the model's train data was not found (its config names "
-                       "%s)", config.data.train or config.data.corpus)
     dev_pairs = splits.get("dev") or own.get("dev")
     splits = {k: v for k, v in splits.items() if k not in ("train", "dev")} or splits
     out = Path(args.output or Path(args.model) / "eval")

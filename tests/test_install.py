@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.slow
 @pytest.mark.skipif(not os.environ.get("STANCEKIT_CHECK_INSTALL"),
-                    reason="downloads torch and CUDA libraries (GBs); set STANCEKIT_CHECK_INSTALL=1 "
+                    reason="downloads torch and CUDA libraries (GBs); set "
+                           "STANCEKIT_CHECK_INSTALL=1 "
                            "or run scripts/check_install.sh")
 def test_pip_install_keeps_the_users_torch(tmp_path: Path) -> None:
     version = os.environ.get("STANCEKIT_CHECK_TORCH", "2.6.0")

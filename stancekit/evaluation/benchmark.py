@@ -29,6 +29,7 @@ from ..labels import LABELS
 from ..metrics import format_p
 from ..prediction import StanceClassifier
 from ..training import train
+from ..training.loop import with_absolute_paths
 from .analysis import MODEL, analyze
 from .evaluator import N_RESAMPLES
 
@@ -98,7 +99,7 @@ def trained_with_other_config(out: Path, config: Any) -> str:
         saved = json.loads((out / "stancekit.json").read_text(encoding="utf-8"))["config"]
     except (OSError, ValueError, KeyError):
         return ""
-    wanted = config.to_dict()
+    wanted = with_absolute_paths(config).to_dict()  # as `train` stores it
     # a key newer than the saved model counts as its default value (the behaviour then)
     default = type(config)().to_dict()
     # where the model was first written does not change it (a directory can be moved)
