@@ -35,7 +35,7 @@ class DataError(StanceKitError, ValueError):
         if path is not None:
             where = str(path) + (f":{line}" if line is not None else "")
         if field is not None:
-            where = f"{where} field {field!r}" if where else f"field {field!r}"
+            where = f"{where} field {quote(field)}" if where else f"field {quote(field)}"
         super().__init__(f"{where}: {message}" if where else message)
 
 
