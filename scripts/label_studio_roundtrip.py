@@ -31,8 +31,9 @@ def run(url: str, token: str, model: str | Path, workdir: str | Path, *,
         actors: Path = ROOT / "examples" / "actors.yaml", n: int = 12,
         train_overrides: tuple[str, ...] = (), backend: str = "auto") -> dict:
     """The whole round trip; returns what each step gave (counts, ids, the agreement)."""
-    from stancekit.adapt.label_studio import NOT_ABOUT_TARGET, labeling_config
+    from stancekit.adapt.label_studio import NOT_ABOUT_TARGET
     from stancekit.adapt.label_studio_api import LabelStudioAPI
+    from stancekit.adapt.label_studio_tasks import labeling_config
     from stancekit.cli import main
 
     work = Path(workdir)

@@ -33,7 +33,6 @@ from .fileio import replacing
 from .labels import LABELS
 from .prediction import Prediction
 
-
 # chosen on dev (see the module docstring); `aggregate` takes others
 MIN_POLAR = 0.0
 TARGET_WINDOWS = "any"

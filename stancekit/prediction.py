@@ -20,7 +20,7 @@ from .calibration import softmax
 from .data.frames import table_kind, to_pairs
 from .data.records import StancePair
 from .encoding import PairFormatter
-from .errors import ConfigError, DataError, quote
+from .errors import ConfigError, quote
 from .labels import LABELS, LabelScheme
 from .stacking import lexical_texts, stack
 

@@ -6,27 +6,34 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from itertools import islice
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from . import modeldir
-from .data.readers import PairReader, detect_format, iter_records
+from .data.formats import detect_format
+from .data.readers import PairReader
 from .data.records import StancePair
-from .errors import ConfigError, DataError, Interrupted, UsageError
+from .errors import ConfigError, DataError, Interrupted
 from .fileio import (
-    check_outputs,
-    exclusive,
-    lock_path,
     partial_path,
-    write_error,
     write_json_atomically,
     writing,
 )
 from .labels import LabelScheme
 from .prediction import StanceClassifier
+from .prediction_runs import (
+    check_input,
+    check_predict_paths,
+    check_rejects_dir,
+    input_stamp,
+    lock_outputs,
+    model_stamp,
+    pair_bytes,
+    progress_path,
+    resume_state,
+)
 
 CHUNK = 2048  # pairs sorted by length together; bigger chunks batch better, cost memory
 
@@ -85,8 +92,8 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
     scheme = label_scheme if isinstance(label_scheme, LabelScheme) else LabelScheme(label_scheme)
     if not out.parent.is_dir():
         raise DataError("the output directory does not exist", path=str(out.parent))
-    _check_rejects_dir(rejects)
-    _check_input(input_path)
+    check_rejects_dir(rejects)
+    check_input(input_path)
     mine = rejects if shard_index == 0 else (os.devnull if rejects else None)
 
     def reader(**kw: Any) -> PairReader:
@@ -99,18 +106,18 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
     def prefix(n: int) -> tuple[int, str]:  # read-only: bad rows go nowhere
         h, count = hashlib.sha256(), 0
         for pair, _ in islice(shard_rows(reader(on_error="reject", rejects_path=os.devnull)), n):
-            h.update(_pair_bytes(pair))
+            h.update(pair_bytes(pair))
             count += 1
         return count, h.hexdigest()
 
-    job = {"input": _input_stamp(input_path), "shard": [shard_index, num_shards],
-           "abstain_below": abstain_below, "model": _model_stamp(clf),
+    job = {"input": input_stamp(input_path), "shard": [shard_index, num_shards],
+           "abstain_below": abstain_below, "model": model_stamp(clf),
            "columns": dict(columns or {}), "label_scheme": scheme.to_dict(),
            "keep_columns": keep_columns}
     resume_hint = "run the same command again to resume"
     with contextlib.ExitStack() as locks:
-        _lock_outputs(locks, [out, mine])
-        state = _resume_state(record, partial, out, job, overwrite, prefix)
+        lock_outputs(locks, [out, mine])
+        state = resume_state(record, partial, out, job, overwrite, prefix)
         if out.exists() and not overwrite and state is None:
             raise DataError("output file exists; pass --overwrite to replace it", path=str(out))
         if state is None:
@@ -135,7 +142,7 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
                         fh.seek(state["bytes"])
                     skipped = 0
                     for pair, _ in islice(pairs_iter, done):
-                        hasher.update(_pair_bytes(pair))
+                        hasher.update(pair_bytes(pair))
                         skipped += 1
                     if skipped != done:
                         raise DataError(f"cannot resume: the progress record says {done} pairs "
@@ -156,7 +163,7 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
                         fh.flush()
                         os.fsync(fh.fileno())
                     for pair, _ in chunk:
-                        hasher.update(_pair_bytes(pair))
+                        hasher.update(pair_bytes(pair))
                     with writing(record, resume_hint):
                         write_json_atomically(record, {
                             "job": job, "pairs": predicted + len(chunk), "bytes": fh.tell(),
@@ -180,141 +187,6 @@ def predict_file(clf: StanceClassifier, input_path: str | Path, output_path: str
             "resumed_after": done,
             "rejected": pairs_reader.counts["rejected"] if shard_index == 0 else 0}
 
-
-def progress_path(output_path: str | Path) -> Path:
-    """Where a pair prediction records its committed progress: ``<output>.progress.json``."""
-    out = Path(output_path)
-    return out.with_name(out.name + ".progress.json")
-
-
-# parameter names, and the command line's flags
-API_NAMES = {"input": "input_path", "output": "output_path", "rejects": "rejects",
-             "table": "table_path", "pairs": "pairs_path", "actors": "actors_path",
-             "model": "the model directory"}
-CLI_NAMES = {"input": "--input", "output": "--output", "rejects": "--rejects", "table": "--table",
-             "pairs": "--pairs-output", "actors": "--actors", "model": "--model"}
-
-
-def check_predict_paths(input_path: str | Path, output_path: str | Path, *,
-                        model: str | Path | None = None, rejects: str | Path | None = None,
-                        actors: str | Path | None = None, table: str | Path | None = None,
-                        pairs: str | Path | None = None,
-                        names: dict[str, str] = API_NAMES) -> None:
-    """Refuse a prediction that would write a file it reads (input, actor file, the model's
-    files), or write one file twice; checked before anything is opened for writing. The
-    outputs include their ``.partial``, progress and lock files. ``names`` words the error."""
-    writes: list[tuple[str, Path]] = []
-    for key, path in (("output", output_path), ("rejects", rejects), ("table", table),
-                      ("pairs", pairs)):
-        if path is None:
-            continue
-        flag = names[key]
-        writes += [(flag, Path(path)), (f"the partial file of {flag}", partial_path(path)),
-                   (f"the lock file of {flag}", lock_path(path))]
-        if key == "output":
-            writes.append((f"the progress file of {flag}", progress_path(path)))
-    reads = [(names["input"], input_path), (names["actors"], actors)]
-    if model is not None:
-        reads += [(f"{names['model']}'s {f.name}", f) for f in modeldir.files(model)]
-    check_outputs(writes, reads)
-
-
-def _check_rejects_dir(rejects: str | Path | None) -> None:
-    if rejects is not None and not Path(rejects).parent.is_dir():
-        raise DataError("the directory of the rejects file does not exist",
-                        path=str(Path(rejects).parent))
-
-
-def _check_input(path: str | Path) -> None:
-    """The input's file-level errors (missing, a directory, unknown format, unreadable) now,
-    before any output is touched."""
-    rows = iter_records(path, bad_rows="yield")
-    next(rows, None)
-    rows.close()
-
-
-def _lock_outputs(locks: contextlib.ExitStack, paths: list[str | Path | None]) -> None:
-    """Take the lock of each output (``<path>.lock``, removed after the run); a second run
-    writing one of them is refused before it touches anything."""
-    for path in paths:
-        if path is None or (Path(path).exists() and not Path(path).is_file()):
-            continue  # nothing written (another shard's rejects) or /dev/null
-        busy = (f"{path}: another stancekit run is writing this file; wait for it to finish "
-                "or write to another file")
-        try:
-            locks.enter_context(exclusive(lock_path(path), busy, remove=True))
-        except OSError as exc:  # the lock is the first file written: name the output
-            raise write_error(OSError(exc.errno, exc.strerror), path) from None
-
-
-def _pair_bytes(pair: StancePair) -> bytes:
-    return json.dumps(pair.to_dict(), sort_keys=True, ensure_ascii=False,
-                      default=str).encode("utf-8", "surrogatepass") + b"\n"
-
-
-def _input_stamp(path: str | Path) -> dict[str, Any]:
-    st = os.stat(path)
-    return {"path": str(Path(path).resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-
-
-def _model_stamp(clf: StanceClassifier) -> dict[str, Any]:
-    path = getattr(clf, "path", None)
-    if path is None:  # built in memory: its metadata stands for it
-        meta = json.dumps(clf.meta, sort_keys=True, default=str).encode("utf-8")
-        return {"path": None, "fingerprint": hashlib.sha256(meta).hexdigest()[:16]}
-    return {"path": str(Path(path).resolve()), "fingerprint": modeldir.dir_fingerprint(path)}
-
-
-def _resume_state(record: Path, partial: Path, out: Path, job: dict[str, Any], overwrite: bool,
-                  prefix: Callable[[int], tuple[int, str]]) -> dict[str, Any] | None:
-    """The committed state of an interrupted run of the same job on the same input and model,
-    or None to start afresh. The record of an interrupted run that differs is refused, unless
-    ``overwrite`` (then the run starts over)."""
-    if not (record.is_file() and partial.is_file()):
-        return None  # nothing committed yet
-    reason = None
-    try:
-        state = json.loads(record.read_text(encoding="utf-8"))
-        pairs, size = int(state["pairs"]), int(state["bytes"])
-        old = state["job"]
-    except (OSError, ValueError, TypeError, KeyError):
-        state, reason = None, "its progress record cannot be read"
-    if reason is None:
-        reason = _changed(old, job)
-    if reason is None and partial.stat().st_size < size:
-        reason = f"{partial} is shorter than its progress record says"
-    if reason is None:
-        count, digest = prefix(pairs)
-        if count < pairs or digest != state.get("prefix_sha256"):
-            reason = (f"the first {pairs} pairs of the input are not the ones it predicted "
-                      "(the input was edited)")
-    if reason is None:
-        return state
-    if overwrite:
-        return None
-    raise UsageError(f"{out}: cannot resume the interrupted run: {reason}; to start over, pass "
-                     f"--overwrite or delete {partial} and {record}")
-
-
-def _changed(old: Any, job: dict[str, Any]) -> str | None:
-    """Why the interrupted run's job ``old`` is not ``job``, or None."""
-    if not isinstance(old, dict):
-        return "its progress record cannot be read"
-    was, now = old.get("input") or {}, job["input"]
-    if was.get("path") != now["path"]:
-        return f"it read another input ({was.get('path')})"
-    if (was.get("size"), was.get("mtime_ns")) != (now["size"], now["mtime_ns"]):
-        return ("the input changed since (size or modification time differ: "
-                f"{was.get('size')} -> {now['size']} bytes)")
-    was, now = old.get("model") or {}, job["model"]
-    if was.get("path") != now["path"]:
-        return f"it used another model ({was.get('path')})"
-    if was.get("fingerprint") != now["fingerprint"]:
-        return "the model changed since (stancekit.json, config.json or the weights differ)"
-    if old != job:
-        return (f"it ran with other options (shard {old.get('shard')}, abstain_below "
-                f"{old.get('abstain_below')})")
-    return None
 
 
 def _with_input(pred: dict[str, Any], row: Mapping[str, Any], columns: Mapping[str, str]
@@ -343,7 +215,7 @@ def _shard_of(pair_id: str, num_shards: int) -> int:
 def looks_like_articles(path: str | Path, *, columns: Mapping[str, str] | None = None) -> bool:
     """True when the first row of ``path`` has a text but no ``actor`` field (articles, not
     pairs); ``columns`` names the pairs' columns when they are mapped."""
-    from .data.readers import iter_records
+    from .data.formats import iter_records
 
     columns = columns or {}
     for _, row in iter_records(path, bad_rows="yield"):
@@ -381,8 +253,8 @@ def predict_articles(clf: StanceClassifier, input_path: str | Path, output_path:
             raise DataError("output file exists; pass --overwrite to replace it", path=str(out))
         if not out.parent.is_dir():
             raise DataError("the output directory does not exist", path=str(out.parent))
-    _check_rejects_dir(rejects)
-    _check_input(input_path)
+    check_rejects_dir(rejects)
+    check_input(input_path)
     actors, targets = load_actor_file(actors_path) if actors_path else ((), ())
     builder = PairBuilder.for_classifier(clf, actors=actors, targets=targets, discover=discover)
     out = Path(output_path)
@@ -391,7 +263,7 @@ def predict_articles(clf: StanceClassifier, input_path: str | Path, output_path:
     counts = {"articles": 0, "pairs": 0, "stances": 0, "articles_without_actors": 0}
     read_counts: dict[str, int] = {}
     with contextlib.ExitStack() as locks:
-        _lock_outputs(locks, [out, table_path, pairs_path, rejects])
+        lock_outputs(locks, [out, table_path, pairs_path, rejects])
         if rejects:
             with writing(rejects):
                 open(rejects, "w").close()  # noqa: SIM115 (each run writes its own rejects)

@@ -15,10 +15,10 @@ import pytest
 from stancekit.config import load_config
 from stancekit.corpus import load_embedded_splits
 from stancekit.data.public import read_dsa_news
-from stancekit.pretrained import resolve_encoder
 from stancekit.errors import ModelError
 from stancekit.evaluation import StanceEvaluator
 from stancekit.prediction import StanceClassifier
+from stancekit.pretrained import resolve_encoder
 from stancekit.training import train
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -106,7 +106,7 @@ def export_file(input_path: str | Path, output_path: str | Path, *, clf: Any = N
     """Label Studio tasks for the pairs of ``input_path``, with a pre-annotation from each
     pair's ``meta.prediction`` (written by `select_file`) or, failing that, from ``clf``; and
     the labeling config beside them."""
-    from .label_studio import labeling_config, write_tasks
+    from .label_studio_tasks import labeling_config, write_tasks
 
     label_config = Path(label_config) if label_config else default_label_config(output_path)
     check_outputs(output_path, label_config, overwrite=overwrite)

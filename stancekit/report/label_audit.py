@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..adapt.label_studio import highlight
+from ..adapt.label_studio_tasks import highlight
 from ..labels import LABELS
 from . import pages
 

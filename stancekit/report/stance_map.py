@@ -25,7 +25,7 @@ def read_stance_rows(path: str | Path) -> list[dict[str, Any]]:
     """Article-level predictions (`stancekit predict --actors` output: ``actor``, ``target``,
     ``label``, optional ``doc_id``, ``date``, ``abstained``) or a `stance_table` file
     (``actor``, ``target``, ``n_support`` ...), as JSONL, CSV or Parquet."""
-    from ..data.readers import iter_records
+    from ..data.formats import iter_records
 
     rows = []
     for line, row in iter_records(path):

@@ -14,12 +14,10 @@ from stancekit.adapt.label_studio import (
     AnnotatedTask,
     Vote,
     agreement,
-    highlighted_html,
-    labeling_config,
     read_export,
     resolve,
-    task,
 )
+from stancekit.adapt.label_studio_tasks import highlighted_html, labeling_config, task
 from stancekit.data.records import StancePair
 from stancekit.errors import DataError
 

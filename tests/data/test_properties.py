@@ -17,7 +17,13 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from stancekit.data.articles import Actor, Article, article_from_dict, load_actor_file, read_articles
+from stancekit.data.articles import (
+    Actor,
+    Article,
+    article_from_dict,
+    load_actor_file,
+    read_articles,
+)
 from stancekit.data.pair_builder import PairBuilder
 from stancekit.data.readers import PairReader
 from stancekit.data.records import StancePair
